@@ -1,0 +1,82 @@
+"""create_app(settings): wires routers, lifespan (database, queue, in-process workers), errors."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from quarry import __version__
+from quarry.auth.router import router as auth_router
+from quarry.core.config import Settings
+from quarry.extraction_schemas.router import router as schemas_router
+from quarry.http.errors import install_error_handlers
+from quarry.http.middleware import RequestIdMiddleware
+from quarry.jobs.router import router as jobs_router
+from quarry.ops.router import router as ops_router
+from quarry.queue.worker import run_worker
+from quarry.runs.router import router as runs_router
+from quarry.runtime import Role, Runtime, build_runtime
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
+    """The ASGI app. A given `runtime` is used as is (tests); otherwise one is built on start."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = runtime is None
+        rt = runtime or await asyncio.to_thread(build_runtime, settings, Role.SERVER)
+        app.state.runtime = rt
+        await rt.open_queue()
+        worker = _start_worker(rt) if settings.workers_in_server else None
+        try:
+            yield
+        finally:
+            if worker is not None:
+                await _stop_worker(worker)
+            if own:
+                await rt.close()
+
+    app = FastAPI(
+        title="Quarry",
+        version=__version__,
+        description="Documents in, schema-shaped JSON out. ExtractForm-compatible API.",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    _configure(app, settings)
+    return app
+
+
+def _configure(app: FastAPI, settings: Settings) -> None:
+    install_error_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+        )
+    for router in (ops_router, auth_router, schemas_router, jobs_router, runs_router):
+        app.include_router(router)
+
+
+def _start_worker(runtime: Runtime) -> asyncio.Task[None]:
+    return asyncio.create_task(run_worker(runtime, install_signal_handlers=False))
+
+
+async def _stop_worker(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass

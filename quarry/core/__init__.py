@@ -1,0 +1,1 @@
+"""Shared machinery: configuration, database, errors, ids, time."""

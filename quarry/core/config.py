@@ -1,0 +1,119 @@
+"""Typed configuration, read once from the environment (or `.env`) and handed down.
+
+No other module reads `os.environ`. In development mode (the zero-setup default) missing
+secrets are generated once and kept in the data folder; production mode refuses to start
+without real secrets.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIB = 1024 * 1024
+_DEFAULT_SECRET_MARKERS = ("", "changeme", "change-me", "secret", "default")
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Every setting Quarry reads; names are the environment variables."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    environment: Environment = Field(Environment.DEVELOPMENT, alias="QUARRY_ENV")
+    host: str = "127.0.0.1"
+    port: int = Field(4000, ge=1, le=65535)
+    data_dir: Path = Field(Path("quarry-data"), alias="QUARRY_DATA_DIR")
+    database_url: str | None = None
+    storage_url: str | None = None
+
+    jwt_access_secret: str = ""
+    jwt_access_ttl_seconds: int = Field(900, ge=30)
+    refresh_token_ttl_days: int = Field(30, ge=1)
+    webhook_encryption_key: str = ""
+    cors_origins: list[str] = Field(default_factory=list)
+
+    max_file_size: int = Field(50 * MIB, ge=1)
+    max_files_per_run: int = Field(100, ge=1)
+    max_urls_per_run: int = Field(10_000, ge=1)
+    max_pages: int = Field(200, ge=1)
+    api_key_prefix: str = "ef_live_"
+    max_api_keys_per_user: int = Field(25, ge=1)
+    webhook_auto_disable_threshold: int = Field(5, ge=1)
+    allow_registration: bool = True
+    allow_private_urls: bool = False
+    auth_rate_limit_per_minute: int = Field(5, ge=1)
+
+    workers_in_server: bool = True
+    worker_concurrency: int = Field(2, ge=1, le=64)
+    job_max_attempts: int = Field(3, ge=1, le=20)
+    job_retry_base_seconds: float = Field(2.0, ge=0)
+    stalled_after_seconds: float = Field(15.0, ge=2)
+    extraction_timeout_seconds: float = Field(120.0, gt=0)
+    extraction_memory_mb: int = Field(2048, ge=128)
+    extraction_engine: str = "offline"
+
+    url_connect_timeout_seconds: float = Field(10.0, gt=0)
+    url_read_timeout_seconds: float = Field(30.0, gt=0)
+    url_max_redirects: int = Field(5, ge=0, le=20)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.startswith("["):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.PRODUCTION
+
+    @property
+    def uses_embedded_database(self) -> bool:
+        return self.database_url is None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the environment, apply overrides, fill or check the secrets."""
+    settings = Settings(**overrides)
+    return _with_secrets(settings)
+
+
+def _with_secrets(settings: Settings) -> Settings:
+    names = ("jwt_access_secret", "webhook_encryption_key")
+    missing = [n for n in names if getattr(settings, n).strip().lower() in _DEFAULT_SECRET_MARKERS]
+    if not missing:
+        return settings
+    if settings.is_production:
+        env_names = ", ".join(n.upper() for n in missing)
+        raise ValueError(f"production mode needs real secrets; set {env_names}")
+    stored = _dev_secrets(settings.data_dir)
+    return settings.model_copy(update={n: stored[n] for n in missing})
+
+
+def _dev_secrets(data_dir: Path) -> dict[str, str]:
+    """Secrets generated on first start and kept (mode 600) in the data folder."""
+    path = data_dir / "secrets.json"
+    if path.exists():
+        stored: dict[str, str] = json.loads(path.read_text())
+        return stored
+    data_dir.mkdir(parents=True, exist_ok=True)
+    values = {
+        "jwt_access_secret": secrets.token_urlsafe(48),
+        "webhook_encryption_key": secrets.token_urlsafe(32),
+    }
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(values))
+    tmp.chmod(0o600)
+    tmp.replace(path)
+    return values

@@ -1,0 +1,1 @@
+"""The HTTP boundary: FastAPI dependencies, error translation, streaming multipart."""

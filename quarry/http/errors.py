@@ -1,0 +1,90 @@
+"""Translate every error into the spec's shape: `{statusCode, error, code, message, details}`."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from quarry.core.errors import ErrorDetail, QuarryError, RateLimited
+
+log = logging.getLogger(__name__)
+
+_HTTP_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "VALIDATION_ERROR",
+    429: "RATE_LIMITED",
+}
+
+
+def error_body(status: int, code: str, message: str, details: list[ErrorDetail]) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "statusCode": status,
+        "error": HTTPStatus(status).phrase,
+        "code": code,
+        "message": message,
+    }
+    if details:
+        body["details"] = [{"field": d.field, "message": d.message} for d in details]
+    return body
+
+
+def _response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def _quarry_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, QuarryError)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    if exc.status_code == 401:
+        headers = {"WWW-Authenticate": "Bearer"}
+    body = error_body(exc.status_code, exc.code, exc.message, exc.details)
+    return _response(exc.status_code, body, headers)
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "form")]
+    return ".".join(parts) or "body"
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    details = [ErrorDetail(_location(tuple(e["loc"])), e["msg"]) for e in exc.errors()]
+    body = error_body(400, "VALIDATION_ERROR", "The request is not valid", details)
+    return _response(400, body)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
+    message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    return _response(exc.status_code, error_body(exc.status_code, code, message, []))
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    request_id = getattr(request.state, "request_id", "-")
+    log.exception("unexpected error in %s %s (request %s)", request.method, request.url.path,
+                  request_id)
+    message = f"An unexpected error occurred (request id {request_id})"
+    body = error_body(500, "INTERNAL_ERROR", message, [])
+    body["requestId"] = request_id
+    return _response(500, body)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(QuarryError, _quarry_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

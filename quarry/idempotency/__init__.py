@@ -1,0 +1,1 @@
+"""`Idempotency-Key`: replay the first answer to a repeated creating request."""

@@ -1,0 +1,1 @@
+"""Alembic migrations, applied on start by `quarry serve` and by `quarry db upgrade`."""

@@ -1,0 +1,27 @@
+"""Every ORM model, imported once so the metadata is complete (Alembic, tests)."""
+
+from quarry.auth.models import ApiKey, RateLimitWindow, RefreshToken, User
+from quarry.core.db import Base
+from quarry.documents.models import Document
+from quarry.events.models import Event
+from quarry.extraction_schemas.models import ExtractionSchema, ExtractionSchemaVersion
+from quarry.idempotency.models import IdempotencyRecord
+from quarry.jobs.models import Extraction, Job
+from quarry.runs.models import ImportBatch, JobRun
+
+__all__ = [
+    "ApiKey",
+    "Base",
+    "Document",
+    "Event",
+    "Extraction",
+    "ExtractionSchema",
+    "ExtractionSchemaVersion",
+    "IdempotencyRecord",
+    "ImportBatch",
+    "Job",
+    "JobRun",
+    "RateLimitWindow",
+    "RefreshToken",
+    "User",
+]

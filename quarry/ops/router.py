@@ -1,0 +1,49 @@
+"""`/api/health` (the process answers) and `/api/ready` (database, storage, workers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from quarry import __version__
+from quarry.http.deps import RuntimeDep
+
+router = APIRouter(prefix="/api", tags=["operations"])
+
+
+@router.get("/health")
+async def health() -> dict[str, str]:
+    return {"status": "ok", "version": __version__}
+
+
+@router.get("/ready", responses={503: {"description": "a dependency is not ready"}})
+async def ready(runtime: RuntimeDep) -> JSONResponse:
+    checks: dict[str, Any] = {}
+    checks["database"] = await _check(runtime.db.ping())
+    checks["storage"] = await _check(runtime.blobs.check())
+    workers = await _live_workers(runtime) if checks["database"] == "ok" else 0
+    checks["workers"] = "ok" if workers > 0 else "no live worker"
+    ok = all(value == "ok" for value in checks.values())
+    body = {"status": "ready" if ok else "not ready", "checks": checks, "liveWorkers": workers}
+    return JSONResponse(body, status_code=200 if ok else 503)
+
+
+async def _check(probe: Any) -> str:
+    try:
+        await probe
+    except Exception as exc:  # noqa: BLE001 - readiness reports any failure as text
+        return f"error: {type(exc).__name__}"
+    return "ok"
+
+
+async def _live_workers(runtime: RuntimeDep) -> int:
+    query = text(
+        "SELECT count(*) FROM procrastinate_workers "
+        "WHERE last_heartbeat > now() - make_interval(secs => :secs)"
+    )
+    async with runtime.db.session() as session:
+        count = await session.scalar(query, {"secs": runtime.settings.stalled_after_seconds})
+    return int(count or 0)

@@ -1,0 +1,104 @@
+"""Blobs in a local folder: `<root>/sha256/ab/abcdef...`, written via a temp file and rename."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import re
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from quarry.storage.base import BlobTooLarge, StoredBlob
+
+_STAGING_KEY = re.compile(r"^[A-Za-z0-9_-]{8,100}$")
+
+
+class LocalBlobStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self._tmp = self.root / "tmp"
+        self._staging = self.root / "staging"
+        for folder in (self.root, self._tmp, self._staging):
+            folder.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, key: str) -> Path:
+        kind, _, digest = key.partition("/")
+        if kind != "sha256" or not re.fullmatch(r"[0-9a-f]{64}", digest):
+            raise ValueError(f"not a blob key: {key!r}")
+        return self.root / "sha256" / digest[:2] / digest
+
+    async def put_stream(self, chunks: AsyncIterator[bytes], *, max_size: int) -> StoredBlob:
+        tmp = self._tmp / secrets.token_hex(16)
+        try:
+            digest, size = await _write(tmp, chunks, max_size)
+            key = f"sha256/{digest}"
+            final = self._path(key)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            await asyncio.to_thread(os.replace, tmp, final)
+            return StoredBlob(key=key, sha256=digest, size=size)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    @asynccontextmanager
+    async def local_path(self, key: str) -> AsyncIterator[Path]:
+        path = self._path(key)
+        if not path.exists():
+            raise FileNotFoundError(key)
+        yield path
+
+    async def exists(self, key: str) -> bool:
+        return self._path(key).exists()
+
+    async def staged_put_url(self, staging_key: str, *, content_type: str | None) -> str | None:
+        return None
+
+    async def put_staged(self, staging_key: str, chunks: AsyncIterator[bytes], *,
+                         max_size: int) -> int:
+        target = self._staged(staging_key)
+        tmp = self._tmp / secrets.token_hex(16)
+        try:
+            _, size = await _write(tmp, chunks, max_size)
+            await asyncio.to_thread(os.replace, tmp, target)
+            return size
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    async def promote_staged(self, staging_key: str, *, max_size: int) -> StoredBlob | None:
+        staged = self._staged(staging_key)
+        if not staged.exists():
+            return None
+        blob = await self.put_stream(_read(staged), max_size=max_size)
+        staged.unlink(missing_ok=True)
+        return blob
+
+    async def check(self) -> None:
+        probe = self._tmp / f"ready-{secrets.token_hex(4)}"
+        await asyncio.to_thread(probe.write_bytes, b"ok")
+        probe.unlink()
+
+    def _staged(self, staging_key: str) -> Path:
+        if not _STAGING_KEY.fullmatch(staging_key):
+            raise ValueError(f"not a staging key: {staging_key!r}")
+        return self._staging / staging_key
+
+
+async def _write(path: Path, chunks: AsyncIterator[bytes], max_size: int) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("wb") as handle:
+        async for chunk in chunks:
+            size += len(chunk)
+            if size > max_size:
+                raise BlobTooLarge(max_size)
+            digest.update(chunk)
+            await asyncio.to_thread(handle.write, chunk)
+    return digest.hexdigest(), size
+
+
+async def _read(path: Path, chunk_size: int = 1024 * 1024) -> AsyncIterator[bytes]:
+    with path.open("rb") as handle:
+        while chunk := await asyncio.to_thread(handle.read, chunk_size):
+            yield chunk

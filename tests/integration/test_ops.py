@@ -1,0 +1,33 @@
+"""Health, readiness, the OpenAPI document and the error shape."""
+
+from __future__ import annotations
+
+import httpx
+
+
+async def test_health_answers_without_credentials(client: httpx.AsyncClient) -> None:
+    answer = await client.get("/api/health")
+    assert answer.status_code == 200
+    assert answer.json()["status"] == "ok"
+
+
+async def test_ready_reports_database_storage_and_a_live_worker(client: httpx.AsyncClient) -> None:
+    answer = await client.get("/api/ready")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["checks"] == {"database": "ok", "storage": "ok", "workers": "ok"}
+
+
+async def test_unknown_route_uses_the_error_shape(client: httpx.AsyncClient) -> None:
+    answer = await client.get("/api/no-such-thing")
+    assert answer.status_code == 404
+    body = answer.json()
+    assert body["statusCode"] == 404 and body["code"] == "NOT_FOUND" and body["error"] == "Not Found"
+    assert answer.headers["x-request-id"]
+
+
+async def test_openapi_document_is_served(client: httpx.AsyncClient) -> None:
+    answer = await client.get("/api/openapi.json")
+    assert answer.status_code == 200
+    assert answer.json()["info"]["title"] == "Quarry"
+    docs = await client.get("/api/docs")
+    assert docs.status_code == 200 and "swagger" in docs.text.lower()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -31,7 +32,11 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = runtime is None
-        rt = runtime or await asyncio.to_thread(build_runtime, settings, Role.SERVER)
+        rt = (
+            runtime
+            if runtime is not None
+            else await asyncio.to_thread(build_runtime, settings, Role.SERVER)
+        )
         app.state.runtime = rt
         await rt.open_queue()
         worker = _start_worker(rt) if settings.workers_in_server else None
@@ -76,7 +81,5 @@ def _start_worker(runtime: Runtime) -> asyncio.Task[None]:
 
 async def _stop_worker(task: asyncio.Task[None]) -> None:
     task.cancel()
-    try:
+    with contextlib.suppress(asyncio.CancelledError):
         await task
-    except asyncio.CancelledError:
-        pass

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 import procrastinate
 
+import quarry.models  # noqa: F401 - every table known to the ORM, whatever the process imports
 from quarry.core import migrate
 from quarry.core.config import Settings
 from quarry.core.db import Database

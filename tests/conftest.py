@@ -80,8 +80,12 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 async def register(client: httpx.AsyncClient, **extra: Any) -> dict[str, Any]:
     """Register a fresh user; returns the register answer plus ready `headers`."""
     n = next(_counter)
-    body = {"name": f"User {n}", "email": f"user{n}-{id(client)}@example.com",
-            "password": "correct horse battery", **extra}
+    body = {
+        "name": f"User {n}",
+        "email": f"user{n}-{id(client)}@example.com",
+        "password": "correct horse battery",
+        **extra,
+    }
     answer = await client.post("/api/auth/register", json=body)
     assert answer.status_code == 201, answer.text
     data: dict[str, Any] = answer.json()

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from quarry.core.db import Base, Timestamped
+from quarry.core.db import Base, Timestamped, text_enum
 from quarry.core.time import utcnow
 
 
@@ -24,8 +24,10 @@ class User(Timestamped, Base):
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(320))
     password_hash: Mapped[str] = mapped_column(String(200))
-    role: Mapped[Role] = mapped_column(String(10))
+    role: Mapped[Role] = mapped_column(text_enum(Role, 10))
     callback_secret: Mapped[str | None] = mapped_column(String(200), default=None)
+    # access tokens issued before this instant are refused (logout-all)
+    sessions_revoked_at: Mapped[datetime | None] = mapped_column(default=None)
 
     __table_args__ = (Index("uq_user_account_email_lower", func.lower(email), unique=True),)
 
@@ -36,7 +38,9 @@ class RefreshToken(Base):
     __tablename__ = "refresh_token"
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    user_id: Mapped[str] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
     family_id: Mapped[str] = mapped_column(String(40), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -49,9 +53,11 @@ class ApiKey(Base):
     __tablename__ = "api_key"
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    user_id: Mapped[str] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[Role] = mapped_column(String(10))
+    role: Mapped[Role] = mapped_column(text_enum(Role, 10))
     prefix: Mapped[str] = mapped_column(String(40))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime | None] = mapped_column(default=None)

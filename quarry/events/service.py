@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select, update
@@ -25,8 +26,14 @@ async def record(
     """Add one event; an event of a run gets the run's next sequence number."""
     seq = await _reserve_seqs(session, run_id, 1) if run_id else None
     event = Event(
-        id=new_id("evt"), user_id=user_id, type=type, job_id=job_id, run_id=run_id,
-        seq=seq, data=data, occurred_at=utcnow(),
+        id=new_id("evt"),
+        user_id=user_id,
+        type=type,
+        job_id=job_id,
+        run_id=run_id,
+        seq=seq,
+        data=data,
+        occurred_at=utcnow(),
     )
     session.add(event)
     return event
@@ -47,7 +54,7 @@ async def record_many(
     *,
     user_id: str,
     run_id: str | None,
-    items: list[tuple[str, str | None, dict[str, Any]]],
+    items: Sequence[tuple[str, str | None, dict[str, Any]]],
 ) -> None:
     """Add several events (type, job id, data) at once, in order, with consecutive run seqs."""
     if not items:
@@ -56,8 +63,18 @@ async def record_many(
     now = utcnow()
     for offset, (type_, job_id, data) in enumerate(items):
         seq = first + offset if first is not None else None
-        session.add(Event(id=new_id("evt"), user_id=user_id, type=type_, job_id=job_id,
-                          run_id=run_id, seq=seq, data=data, occurred_at=now))
+        session.add(
+            Event(
+                id=new_id("evt"),
+                user_id=user_id,
+                type=type_,
+                job_id=job_id,
+                run_id=run_id,
+                seq=seq,
+                data=data,
+                occurred_at=now,
+            )
+        )
 
 
 async def _reserve_seqs(session: AsyncSession, run_id: str, count: int) -> int:

@@ -1,5 +1,87 @@
-"""HTTP routes (placeholder until the domain is built)."""
+"""HTTP routes of schemas, `/api/schema` (spec section 2). Parsing and answers only."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from quarry.auth.deps import CurrentUser
+from quarry.core.api_model import Page
+from quarry.extraction_schemas import service
+from quarry.extraction_schemas.schemas import (
+    SchemaCreate,
+    SchemaRead,
+    SchemaUpdate,
+    SchemaVersionRead,
+)
+from quarry.http.deps import PagingDep, SessionDep
+
+router = APIRouter(prefix="/api/schema", tags=["schemas"])
+
+Search = Annotated[
+    str | None, Query(max_length=200, description="matches name or description, any case")
+]
+
+
+@router.post("", status_code=201)
+async def create_schema(body: SchemaCreate, user: CurrentUser, session: SessionDep) -> SchemaRead:
+    """Create a schema at version 1."""
+    schema = await service.create_schema(session, user.user_id, body)
+    return SchemaRead.model_validate(schema)
+
+
+@router.get("")
+async def list_schemas(
+    user: CurrentUser, session: SessionDep, paging: PagingDep, search: Search = None
+) -> Page[SchemaRead]:
+    """The caller's schemas, newest first."""
+    rows, total = await service.list_schemas(
+        session, user.user_id, search=search, offset=paging.offset, limit=paging.limit
+    )
+    items = [SchemaRead.model_validate(row) for row in rows]
+    return Page[SchemaRead].of(items, page=paging.page, limit=paging.limit, total=total)
+
+
+@router.get("/{schema_id}")
+async def get_schema(schema_id: str, user: CurrentUser, session: SessionDep) -> SchemaRead:
+    """One schema with its current fields and version."""
+    return SchemaRead.model_validate(await service.get_schema(session, user.user_id, schema_id))
+
+
+@router.patch("/{schema_id}")
+async def update_schema(
+    schema_id: str, body: SchemaUpdate, user: CurrentUser, session: SessionDep
+) -> SchemaRead:
+    """Change any of the create keys; a change of `fields` makes the next version."""
+    schema = await service.update_schema(session, user.user_id, schema_id, body)
+    return SchemaRead.model_validate(schema)
+
+
+@router.delete("/{schema_id}", status_code=204, response_class=Response)
+async def delete_schema(schema_id: str, user: CurrentUser, session: SessionDep) -> None:
+    """Soft delete; jobs keep reading the version they pinned."""
+    await service.delete_schema(session, user.user_id, schema_id)
+
+
+@router.get("/{schema_id}/versions")
+async def list_versions(
+    schema_id: str, user: CurrentUser, session: SessionDep, paging: PagingDep
+) -> Page[SchemaVersionRead]:
+    """Every version of the schema, newest first, paginated like every list."""
+    rows, total = await service.list_versions(
+        session, user.user_id, schema_id, offset=paging.offset, limit=paging.limit
+    )
+    items = [SchemaVersionRead.model_validate(row) for row in rows]
+    return Page[SchemaVersionRead].of(items, page=paging.page, limit=paging.limit, total=total)
+
+
+@router.get("/{schema_id}/versions/{version}")
+async def get_version(
+    schema_id: str, version: int, user: CurrentUser, session: SessionDep
+) -> SchemaVersionRead:
+    """One version of a live schema."""
+    row = await service.get_version(
+        session, user.user_id, schema_id, version, include_deleted=False
+    )
+    return SchemaVersionRead.model_validate(row)

@@ -41,7 +41,9 @@ def error_body(status: int, code: str, message: str, details: list[ErrorDetail])
     return body
 
 
-def _response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+def _response(
+    status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -55,8 +57,13 @@ async def _quarry_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _location(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "form")]
-    return ".".join(parts) or "body"
+    """`("body", "urls", 2, "url")` → `urls[2].url`."""
+    path = ""
+    for part in loc:
+        if part in ("body", "query", "path", "header", "form"):
+            continue
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "body"
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -75,8 +82,9 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     request_id = getattr(request.state, "request_id", "-")
-    log.exception("unexpected error in %s %s (request %s)", request.method, request.url.path,
-                  request_id)
+    log.exception(
+        "unexpected error in %s %s (request %s)", request.method, request.url.path, request_id
+    )
     message = f"An unexpected error occurred (request id {request_id})"
     body = error_body(500, "INTERNAL_ERROR", message, [])
     body["requestId"] = request_id

@@ -31,7 +31,7 @@ class RequestIdMiddleware:
 def _incoming_id(scope: Scope) -> str | None:
     for name, value in scope.get("headers", []):
         if name == b"x-request-id":
-            text = value.decode("latin-1")[:64]
+            text: str = value.decode("latin-1")[:64]
             if text.replace("-", "").isalnum():
                 return text
     return None

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from quarry.core.db import Base, Timestamped
+from quarry.core.db import Base, Timestamped, text_enum
 from quarry.documents.models import Document
 from quarry.jobs.states import JobStatus
 
@@ -19,7 +19,7 @@ class Job(Timestamped, Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     type: Mapped[str] = mapped_column(String(20))
-    status: Mapped[JobStatus] = mapped_column(String(20))
+    status: Mapped[JobStatus] = mapped_column(text_enum(JobStatus))
     schema_id: Mapped[str] = mapped_column(ForeignKey("extraction_schema.id"))
     schema_version: Mapped[int]
     parent_run_id: Mapped[str | None] = mapped_column(

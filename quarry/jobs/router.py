@@ -1,5 +1,230 @@
-"""HTTP routes (placeholder until the domain is built)."""
+"""`/api/jobs`: standalone jobs, their extraction, review, restart and cancel."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from quarry.auth.deps import CurrentUser
+from quarry.core.api_model import Page
+from quarry.http.deps import PagingDep, RuntimeDep, SessionDep
+from quarry.http.idempotency import IdempotencyKey, created, form_payload
+from quarry.http.multipart import receive_multipart
+from quarry.jobs import service, uploads
+from quarry.jobs.schemas import (
+    ConfirmUploadIn,
+    ExtractionOut,
+    ExtractionPatchIn,
+    JobFromDocumentIn,
+    JobOut,
+    UploadUrlIn,
+    UploadUrlOut,
+    job_wire,
+)
+from quarry.jobs.states import JobStatus
+
+router = APIRouter(prefix="/api", tags=["jobs"])
+
+MULTIPART_JOB = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file", "type", "schemaId"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "type": {"type": "string", "enum": ["EXTRACTION"]},
+                        "schemaId": {"type": "string"},
+                        "externalRef": {"type": "string"},
+                        "callbackUrl": {"type": "string", "format": "uri"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/jobs",
+    status_code=201,
+    response_model=JobOut,
+    openapi_extra=MULTIPART_JOB,
+    responses={413: {"description": "file larger than MAX_FILE_SIZE"}},
+)
+async def create_job(
+    request: Request,
+    principal: CurrentUser,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    settings = runtime.settings
+    form = await receive_multipart(
+        request.headers.get("content-type"),
+        request.stream(),
+        tmp_dir=settings.data_dir / "tmp",
+        max_file_size=settings.max_file_size,
+        max_files=1,
+    )
+    try:
+
+        async def create() -> dict[str, Any]:
+            job = await uploads.create_from_form(
+                session, runtime.blobs, settings, principal.user_id, form
+            )
+            return job_wire(job)
+
+        return await created(
+            session,
+            user_id=principal.user_id,
+            key=idempotency_key,
+            route="POST /api/jobs",
+            payload=form_payload(form),
+            create=create,
+        )
+    finally:
+        form.cleanup()
+
+
+@router.post("/jobs/upload-url", status_code=201, response_model=UploadUrlOut)
+async def upload_url(
+    body: UploadUrlIn, request: Request, principal: CurrentUser, runtime: RuntimeDep
+) -> UploadUrlOut:
+    ticket = uploads.issue_ticket(runtime.settings, principal.user_id)
+    staged = uploads.staging_key(principal.user_id, ticket.key)
+    url = await runtime.blobs.staged_put_url(staged, content_type=body.content_type)
+    if url is None:
+        url = str(
+            request.url_for("put_upload", key=ticket.key).include_query_params(
+                u=principal.user_id,
+                expires=int(ticket.expires_at.timestamp()),
+                signature=ticket.signature,
+            )
+        )
+    return UploadUrlOut(upload_url=url, key=ticket.key, expires_at=ticket.expires_at)
+
+
+@router.put("/uploads/{key}", status_code=204, name="put_upload", openapi_extra={"security": []})
+async def put_upload(
+    key: str,
+    request: Request,
+    runtime: RuntimeDep,
+    *,
+    u: Annotated[str, Query()],
+    expires: Annotated[int, Query()],
+    signature: Annotated[str, Query()],
+) -> Response:
+    uploads.check_ticket(runtime.settings, u, key, expires, signature)
+    await uploads.receive_staged(runtime.blobs, runtime.settings, u, key, request.stream())
+    return Response(status_code=204)
+
+
+@router.post("/jobs/confirm-upload", status_code=201, response_model=JobOut)
+async def confirm_upload(
+    body: ConfirmUploadIn,
+    principal: CurrentUser,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def create() -> dict[str, Any]:
+        job = await uploads.confirm(
+            session,
+            runtime.blobs,
+            runtime.settings,
+            principal.user_id,
+            key=body.key,
+            file_name=body.filename,
+            schema_id=body.schema_id,
+        )
+        return job_wire(job)
+
+    return await created(
+        session,
+        user_id=principal.user_id,
+        key=idempotency_key,
+        route="POST /api/jobs/confirm-upload",
+        payload=body.model_dump(mode="json"),
+        create=create,
+    )
+
+
+@router.post("/jobs/from-document/{document_id}", status_code=201, response_model=JobOut)
+async def from_document(
+    document_id: str,
+    body: JobFromDocumentIn,
+    principal: CurrentUser,
+    session: SessionDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def create() -> dict[str, Any]:
+        job = await service.create_from_document(
+            session, principal.user_id, document_id, body.schema_id
+        )
+        return job_wire(job)
+
+    return await created(
+        session,
+        user_id=principal.user_id,
+        key=idempotency_key,
+        route=f"POST /api/jobs/from-document/{document_id}",
+        payload=body.model_dump(mode="json"),
+        create=create,
+    )
+
+
+@router.get("/jobs", response_model=Page[JobOut])
+async def list_jobs(
+    principal: CurrentUser,
+    session: SessionDep,
+    paging: PagingDep,
+    *,
+    status: JobStatus | None = None,
+    schema_id: Annotated[str | None, Query(alias="schemaId")] = None,
+    parent_run_id: Annotated[str | None, Query(alias="parentRunId")] = None,
+    external_ref: Annotated[str | None, Query(alias="externalRef")] = None,
+) -> Page[JobOut]:
+    filters = service.JobFilters(status, schema_id, parent_run_id, external_ref)
+    jobs, total = await service.list_jobs(
+        session, principal.user_id, filters, offset=paging.offset, limit=paging.limit
+    )
+    items = [JobOut.model_validate(job) for job in jobs]
+    return Page[JobOut].of(items, page=paging.page, limit=paging.limit, total=total)
+
+
+@router.get("/jobs/{job_id}", response_model=JobOut)
+async def get_job(job_id: str, principal: CurrentUser, session: SessionDep) -> JobOut:
+    return JobOut.model_validate(await service.get_job(session, principal.user_id, job_id))
+
+
+@router.get(
+    "/jobs/{job_id}/extraction",
+    response_model=ExtractionOut,
+    responses={409: {"description": "EXTRACTION_NOT_READY"}},
+)
+async def get_extraction(job_id: str, principal: CurrentUser, session: SessionDep) -> ExtractionOut:
+    extraction = await service.get_extraction(session, principal.user_id, job_id)
+    return ExtractionOut.model_validate(extraction)
+
+
+@router.patch("/jobs/{job_id}/extraction", response_model=ExtractionOut)
+async def review_extraction(
+    job_id: str, body: ExtractionPatchIn, principal: CurrentUser, session: SessionDep
+) -> ExtractionOut:
+    extraction = await service.review_extraction(session, principal.user_id, job_id, body.fields)
+    return ExtractionOut.model_validate(extraction)
+
+
+@router.post("/jobs/{job_id}/restart", response_model=JobOut)
+async def restart(job_id: str, principal: CurrentUser, session: SessionDep) -> JobOut:
+    return JobOut.model_validate(await service.restart(session, principal.user_id, job_id))
+
+
+@router.post("/jobs/{job_id}/cancel", response_model=JobOut)
+async def cancel(job_id: str, principal: CurrentUser, session: SessionDep) -> JobOut:
+    return JobOut.model_validate(await service.cancel(session, principal.user_id, job_id))

@@ -31,8 +31,9 @@ class JobStatus(StrEnum):
 TERMINAL = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
 
 ALLOWED: dict[JobStatus, frozenset[JobStatus]] = {
-    JobStatus.QUEUED: frozenset({JobStatus.PENDING, JobStatus.PROCESSING, JobStatus.FAILED,
-                                 JobStatus.CANCELLED}),
+    JobStatus.QUEUED: frozenset(
+        {JobStatus.PENDING, JobStatus.PROCESSING, JobStatus.FAILED, JobStatus.CANCELLED}
+    ),
     JobStatus.PROCESSING: frozenset({JobStatus.QUEUED, JobStatus.PROCESSING}),
     JobStatus.COMPLETED: frozenset({JobStatus.PROCESSING}),
     JobStatus.FAILED: frozenset({JobStatus.PENDING, JobStatus.QUEUED, JobStatus.PROCESSING}),

@@ -70,8 +70,14 @@ async def move(
     _apply(job, target, failure, utcnow())
     await session.flush()
     data = {"job": job_wire(job), **(event_extra or {})}
-    await events.record(session, user_id=job.user_id, type=EVENT_FOR[target], data=data,
-                        job_id=job.id, run_id=run.id if run else None)
+    await events.record(
+        session,
+        user_id=job.user_id,
+        type=EVENT_FOR[target],
+        data=data,
+        job_id=job.id,
+        run_id=run.id if run else None,
+    )
     if run is not None:
         await _settle_run(session, run, [(previous, target)])
     return job
@@ -86,8 +92,13 @@ async def queue_new(session: AsyncSession, jobs: list[Job], run: JobRun | None) 
     user_id = jobs[0].user_id
     if run is None:
         for job in jobs:
-            await events.record(session, user_id=user_id, type="job.queued",
-                                data={"job": job_wire(job)}, job_id=job.id)
+            await events.record(
+                session,
+                user_id=user_id,
+                type="job.queued",
+                data={"job": job_wire(job)},
+                job_id=job.id,
+            )
     else:
         items = [("job.queued", job.id, {"job": job_wire(job)}) for job in jobs]
         await events.record_many(session, user_id=user_id, run_id=run.id, items=items)
@@ -97,16 +108,20 @@ async def queue_new(session: AsyncSession, jobs: list[Job], run: JobRun | None) 
 async def cancel_children(session: AsyncSession, run: JobRun) -> int:
     """Cancel every unfinished child of a locked run; returns how many were cancelled."""
     now = utcnow()
-    ids = list(await session.scalars(
-        update(Job)
-        .where(Job.parent_run_id == run.id, Job.status.in_(ACTIVE))
-        .values(status=JobStatus.CANCELLED, completed_at=now, updated_at=now)
-        .returning(Job.id)
-        .execution_options(synchronize_session=False)
-    ))
+    ids = list(
+        await session.scalars(
+            update(Job)
+            .where(Job.parent_run_id == run.id, Job.status.in_(ACTIVE))
+            .values(status=JobStatus.CANCELLED, completed_at=now, updated_at=now)
+            .returning(Job.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
     if ids:
         jobs = await session.scalars(
-            select(Job).where(Job.id.in_(ids)).order_by(Job.position)
+            select(Job)
+            .where(Job.id.in_(ids))
+            .order_by(Job.position)
             .execution_options(populate_existing=True)
         )
         items = [("job.cancelled", job.id, {"job": job_wire(job)}) for job in jobs]
@@ -118,6 +133,12 @@ async def cancel_children(session: AsyncSession, run: JobRun) -> int:
 
 async def lock_run(session: AsyncSession, run_id: str) -> JobRun | None:
     return await session.get(JobRun, run_id, with_for_update=True, populate_existing=True)
+
+
+async def lock_job(session: AsyncSession, job_id: str) -> Job | None:
+    """Lock a job for a change that is not a status change (run first, as everywhere)."""
+    await _lock_run_of(session, job_id)
+    return await session.get(Job, job_id, with_for_update=True, populate_existing=True)
 
 
 async def _lock_run_of(session: AsyncSession, job_id: str) -> JobRun | None:
@@ -163,8 +184,9 @@ async def _settle_run(
     await session.flush()
     if before is RunStatus.PROCESSING and run.status is not RunStatus.PROCESSING:
         kind = "job_run.failed" if run.status is RunStatus.FAILED else "job_run.completed"
-        await events.record(session, user_id=run.user_id, type=kind,
-                            data={"jobRun": run_wire(run)}, run_id=run.id)
+        await events.record(
+            session, user_id=run.user_id, type=kind, data={"jobRun": run_wire(run)}, run_id=run.id
+        )
 
 
 def _derive_status(run: JobRun) -> RunStatus:

@@ -1,1 +1,6 @@
-"""parsing."""
+"""Bytes → ParsedDocument (pages, words with boxes, lines, tables)."""
+
+from quarry.parsing.model import BBox, Cell, Line, Page, ParsedDocument, Table, Word
+from quarry.parsing.parser import parse
+
+__all__ = ["BBox", "Cell", "Line", "Page", "ParsedDocument", "Table", "Word", "parse"]

@@ -1,9 +1,83 @@
-"""Queue tasks. Payloads are ids; every task is safe to run twice."""
+"""Queue tasks. Payloads are ids; every task is safe to run twice.
+
+- `quarry.process_job(job_id)`: one attempt at one job (see jobs/processing.py).
+- `quarry.retry_stalled` (every 5 s): jobs whose worker stopped sending heartbeats go back to
+  the queue; the next attempt finds the job PROCESSING and starts it again.
+- `quarry.reconcile` (every 30 s): a job QUEUED or PROCESSING with no queue entry left (its
+  task crashed past procrastinate) is enqueued again, so no job waits forever.
+"""
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 import procrastinate
+from sqlalchemy import text
+
+from quarry.queue.app import (
+    JOBS_QUEUE,
+    MAINTENANCE_QUEUE,
+    PROCESS_JOB_TASK,
+    defer_job_processing,
+)
+
+log = logging.getLogger(__name__)
+
+_ORPHANS = text(
+    """
+    SELECT j.id FROM job j
+    WHERE j.status IN ('QUEUED', 'PROCESSING')
+      AND j.updated_at < now() - make_interval(secs => :grace)
+      AND NOT EXISTS (
+        SELECT 1 FROM procrastinate_jobs p
+        WHERE p.lock = j.id AND p.status IN ('todo', 'doing'))
+    ORDER BY j.updated_at LIMIT 500
+    """
+)
+
+
+def _runtime(context: procrastinate.JobContext) -> Any:
+    return context.additional_context["runtime"]
 
 
 def register(app: procrastinate.App) -> None:
-    """Attach Quarry's tasks to a procrastinate app (placeholder)."""
+    """Attach Quarry's tasks to a procrastinate app."""
+
+    @app.task(name=PROCESS_JOB_TASK, queue=JOBS_QUEUE, pass_context=True)
+    async def process_job(context: procrastinate.JobContext, job_id: str) -> None:
+        from quarry.jobs.processing import process_job as run
+
+        await run(_runtime(context), job_id)
+
+    @app.periodic(cron="* * * * * */5")
+    @app.task(
+        name="quarry.retry_stalled",
+        queue=MAINTENANCE_QUEUE,
+        queueing_lock="quarry.retry_stalled",
+        pass_context=True,
+    )
+    async def retry_stalled(context: procrastinate.JobContext, timestamp: int) -> None:
+        settings = _runtime(context).settings
+        manager = context.app.job_manager
+        for job in await manager.get_stalled_jobs(
+            seconds_since_heartbeat=settings.stalled_after_seconds
+        ):
+            log.warning("re-queueing stalled queue job %s (%s)", job.id, job.task_kwargs)
+            await manager.retry_job(job)
+
+    @app.periodic(cron="* * * * * */30")
+    @app.task(
+        name="quarry.reconcile",
+        queue=MAINTENANCE_QUEUE,
+        queueing_lock="quarry.reconcile",
+        pass_context=True,
+    )
+    async def reconcile(context: procrastinate.JobContext, timestamp: int) -> None:
+        runtime = _runtime(context)
+        grace = runtime.settings.stalled_after_seconds * 4
+        async with runtime.db.transaction() as session:
+            ids = list(await session.scalars(_ORPHANS, {"grace": grace}))
+            if ids:
+                log.warning("re-enqueueing %d jobs with no queue entry", len(ids))
+                await defer_job_processing(session, ids)

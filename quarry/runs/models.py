@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from quarry.core.db import Base, Timestamped
+from quarry.core.db import Base, Timestamped, text_enum
 
 
 class RunStatus(StrEnum):
@@ -30,11 +30,11 @@ class JobRun(Timestamped, Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
-    status: Mapped[RunStatus] = mapped_column(String(20))
+    status: Mapped[RunStatus] = mapped_column(text_enum(RunStatus))
     job_type: Mapped[str] = mapped_column(String(20))
     schema_id: Mapped[str] = mapped_column(ForeignKey("extraction_schema.id"))
     schema_version: Mapped[int]
-    source: Mapped[RunSource] = mapped_column(String(20))
+    source: Mapped[RunSource] = mapped_column(text_enum(RunSource))
     import_batch_id: Mapped[str | None] = mapped_column(String(40), default=None)
     total_jobs: Mapped[int] = mapped_column(default=0)
     completed_jobs: Mapped[int] = mapped_column(default=0)

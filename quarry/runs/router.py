@@ -1,5 +1,160 @@
-"""HTTP routes (placeholder until the domain is built)."""
+"""`/api/job-runs`: batch runs of uploads and public URLs, their children, cancel."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from quarry.auth.deps import CurrentUser
+from quarry.core.api_model import Page
+from quarry.http.deps import PagingDep, RuntimeDep, SessionDep
+from quarry.http.idempotency import IdempotencyKey, created, form_payload
+from quarry.http.multipart import receive_multipart
+from quarry.jobs import service as jobs
+from quarry.jobs.schemas import JobOut
+from quarry.jobs.states import JobStatus
+from quarry.runs import service
+from quarry.runs.models import RunStatus
+from quarry.runs.schemas import FromUrlsIn, JobRunOut, RunCreatedOut, run_wire
+
+router = APIRouter(prefix="/api/job-runs", tags=["job runs"])
+
+MULTIPART_RUN = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["files", "schemaId", "jobType"],
+                    "properties": {
+                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                        "schemaId": {"type": "string"},
+                        "jobType": {"type": "string", "enum": ["EXTRACTION"]},
+                        "callbackUrl": {"type": "string", "format": "uri"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=JobRunOut,
+    openapi_extra=MULTIPART_RUN,
+    responses={413: {"description": "a file larger than MAX_FILE_SIZE"}},
+)
+async def create_run(
+    request: Request,
+    principal: CurrentUser,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    settings = runtime.settings
+    form = await receive_multipart(
+        request.headers.get("content-type"),
+        request.stream(),
+        tmp_dir=settings.data_dir / "tmp",
+        max_file_size=settings.max_file_size,
+        max_files=settings.max_files_per_run,
+    )
+    try:
+
+        async def create() -> dict[str, Any]:
+            run = await service.create_from_form(
+                session, runtime.blobs, settings, principal.user_id, form
+            )
+            return run_wire(run)
+
+        return await created(
+            session,
+            user_id=principal.user_id,
+            key=idempotency_key,
+            route="POST /api/job-runs",
+            payload=form_payload(form),
+            create=create,
+        )
+    finally:
+        form.cleanup()
+
+
+@router.post("/from-urls", status_code=201, response_model=RunCreatedOut)
+async def from_urls(
+    body: FromUrlsIn,
+    principal: CurrentUser,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def create() -> dict[str, Any]:
+        run, batch = await service.create_from_urls(
+            session, runtime.settings, principal.user_id, body
+        )
+        return service.created_answer(run, batch)
+
+    return await created(
+        session,
+        user_id=principal.user_id,
+        key=idempotency_key,
+        route="POST /api/job-runs/from-urls",
+        payload=body.model_dump(mode="json"),
+        create=create,
+    )
+
+
+@router.get("", response_model=Page[JobRunOut])
+async def list_runs(
+    principal: CurrentUser,
+    session: SessionDep,
+    paging: PagingDep,
+    status: RunStatus | None = None,
+    schema_id: Annotated[str | None, Query(alias="schemaId")] = None,
+) -> Page[JobRunOut]:
+    runs, total = await service.list_runs(
+        session,
+        principal.user_id,
+        status=status,
+        schema_id=schema_id,
+        offset=paging.offset,
+        limit=paging.limit,
+    )
+    items = [JobRunOut.model_validate(run) for run in runs]
+    return Page[JobRunOut].of(items, page=paging.page, limit=paging.limit, total=total)
+
+
+@router.get("/{run_id}", response_model=JobRunOut)
+async def get_run(run_id: str, principal: CurrentUser, session: SessionDep) -> JobRunOut:
+    return JobRunOut.model_validate(await service.get_run(session, principal.user_id, run_id))
+
+
+@router.get("/{run_id}/jobs", response_model=Page[JobOut])
+async def run_jobs(
+    run_id: str,
+    principal: CurrentUser,
+    session: SessionDep,
+    paging: PagingDep,
+    status: JobStatus | None = None,
+) -> Page[JobOut]:
+    await service.get_run(session, principal.user_id, run_id)
+    filters = jobs.JobFilters(status=status, parent_run_id=run_id)
+    children, total = await jobs.list_jobs(
+        session,
+        principal.user_id,
+        filters,
+        offset=paging.offset,
+        limit=paging.limit,
+        run_order=True,
+    )
+    items = [JobOut.model_validate(job) for job in children]
+    return Page[JobOut].of(items, page=paging.page, limit=paging.limit, total=total)
+
+
+@router.post("/{run_id}/cancel", response_model=JobRunOut)
+async def cancel_run(run_id: str, principal: CurrentUser, session: SessionDep) -> JobRunOut:
+    return JobRunOut.model_validate(await service.cancel(session, principal.user_id, run_id))

@@ -29,6 +29,10 @@ class BlobStore(Protocol):
         """Store a stream under its sha256; raise BlobTooLarge past `max_size` bytes."""
         ...
 
+    async def put_file(self, path: Path, *, sha256: str, size: int) -> StoredBlob:
+        """Store a local file whose hash is known; the file is moved or copied, not kept."""
+        ...
+
     def local_path(self, key: str) -> AbstractAsyncContextManager[Path]:
         """A readable local file with the blob's bytes, for as long as the context lasts."""
         ...
@@ -39,8 +43,9 @@ class BlobStore(Protocol):
         """A presigned PUT URL for direct uploads, or None when the API receives the bytes."""
         ...
 
-    async def put_staged(self, staging_key: str, chunks: AsyncIterator[bytes], *,
-                         max_size: int) -> int:
+    async def put_staged(
+        self, staging_key: str, chunks: AsyncIterator[bytes], *, max_size: int
+    ) -> int:
         """Receive a direct upload into the staging area; returns its size."""
         ...
 

@@ -7,6 +7,7 @@ import hashlib
 import os
 import re
 import secrets
+import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -42,6 +43,18 @@ class LocalBlobStore:
         finally:
             tmp.unlink(missing_ok=True)
 
+    async def put_file(self, path: Path, *, sha256: str, size: int) -> StoredBlob:
+        key = f"sha256/{sha256}"
+        final = self._path(key)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            await asyncio.to_thread(os.replace, path, final)
+        except OSError:  # another filesystem: copy through a temp file, then rename
+            tmp = self._tmp / secrets.token_hex(16)
+            await asyncio.to_thread(shutil.copyfile, path, tmp)
+            await asyncio.to_thread(os.replace, tmp, final)
+        return StoredBlob(key=key, sha256=sha256, size=size)
+
     @asynccontextmanager
     async def local_path(self, key: str) -> AsyncIterator[Path]:
         path = self._path(key)
@@ -55,8 +68,9 @@ class LocalBlobStore:
     async def staged_put_url(self, staging_key: str, *, content_type: str | None) -> str | None:
         return None
 
-    async def put_staged(self, staging_key: str, chunks: AsyncIterator[bytes], *,
-                         max_size: int) -> int:
+    async def put_staged(
+        self, staging_key: str, chunks: AsyncIterator[bytes], *, max_size: int
+    ) -> int:
         target = self._staged(staging_key)
         tmp = self._tmp / secrets.token_hex(16)
         try:

@@ -21,7 +21,9 @@ async def test_unknown_route_uses_the_error_shape(client: httpx.AsyncClient) -> 
     answer = await client.get("/api/no-such-thing")
     assert answer.status_code == 404
     body = answer.json()
-    assert body["statusCode"] == 404 and body["code"] == "NOT_FOUND" and body["error"] == "Not Found"
+    assert (
+        body["statusCode"] == 404 and body["code"] == "NOT_FOUND" and body["error"] == "Not Found"
+    )
     assert answer.headers["x-request-id"]
 
 

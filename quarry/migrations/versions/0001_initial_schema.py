@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 13:02:38.202142
+Create Date: 2026-11-28 13:17:40.578196
 """
 
 from __future__ import annotations
@@ -38,8 +38,13 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("email", sa.String(length=320), nullable=False),
         sa.Column("password_hash", sa.String(length=200), nullable=False),
-        sa.Column("role", sa.String(length=10), nullable=False),
+        sa.Column(
+            "role",
+            sa.Enum("USER", "ADMIN", name="role", native_enum=False, length=10),
+            nullable=False,
+        ),
         sa.Column("callback_secret", sa.String(length=200), nullable=True),
+        sa.Column("sessions_revoked_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_user_account")),
@@ -55,7 +60,11 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=40), nullable=False),
         sa.Column("user_id", sa.String(length=40), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("role", sa.String(length=10), nullable=False),
+        sa.Column(
+            "role",
+            sa.Enum("USER", "ADMIN", name="role", native_enum=False, length=10),
+            nullable=False,
+        ),
         sa.Column("prefix", sa.String(length=40), nullable=False),
         sa.Column("key_hash", sa.String(length=64), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
@@ -205,11 +214,35 @@ def upgrade() -> None:
         "job_run",
         sa.Column("id", sa.String(length=40), nullable=False),
         sa.Column("user_id", sa.String(length=40), nullable=False),
-        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "PROCESSING",
+                "COMPLETED",
+                "FAILED",
+                "CANCELLED",
+                name="runstatus",
+                native_enum=False,
+                length=20,
+            ),
+            nullable=False,
+        ),
         sa.Column("job_type", sa.String(length=20), nullable=False),
         sa.Column("schema_id", sa.String(length=40), nullable=False),
         sa.Column("schema_version", sa.Integer(), nullable=False),
-        sa.Column("source", sa.String(length=20), nullable=False),
+        sa.Column(
+            "source",
+            sa.Enum(
+                "UPLOAD",
+                "URLS",
+                "INTEGRATION",
+                "MIXED",
+                name="runsource",
+                native_enum=False,
+                length=20,
+            ),
+            nullable=False,
+        ),
         sa.Column("import_batch_id", sa.String(length=40), nullable=True),
         sa.Column("total_jobs", sa.Integer(), nullable=False),
         sa.Column("completed_jobs", sa.Integer(), nullable=False),
@@ -267,7 +300,21 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=40), nullable=False),
         sa.Column("user_id", sa.String(length=40), nullable=False),
         sa.Column("type", sa.String(length=20), nullable=False),
-        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "PENDING",
+                "QUEUED",
+                "PROCESSING",
+                "COMPLETED",
+                "FAILED",
+                "CANCELLED",
+                name="jobstatus",
+                native_enum=False,
+                length=20,
+            ),
+            nullable=False,
+        ),
         sa.Column("schema_id", sa.String(length=40), nullable=False),
         sa.Column("schema_version", sa.Integer(), nullable=False),
         sa.Column("parent_run_id", sa.String(length=40), nullable=True),
@@ -336,4 +383,3 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     raise NotImplementedError("the initial schema cannot be downgraded; restore a backup instead")
-

@@ -1,0 +1,54 @@
+"""Stored documents: create from a received or fetched file, load for the owner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quarry.core.errors import NotFound
+from quarry.core.ids import new_id
+from quarry.documents.models import Document
+from quarry.storage.base import BlobStore, StoredBlob
+
+
+async def store_file(
+    session: AsyncSession,
+    blobs: BlobStore,
+    *,
+    user_id: str,
+    path: Path,
+    sha256: str,
+    size: int,
+    file_name: str,
+    mime_type: str,
+) -> Document:
+    """Move a local file into the blob store and record it as the user's document."""
+    blob = await blobs.put_file(path, sha256=sha256, size=size)
+    return await record_blob(
+        session, user_id=user_id, blob=blob, file_name=file_name, mime_type=mime_type
+    )
+
+
+async def record_blob(
+    session: AsyncSession, *, user_id: str, blob: StoredBlob, file_name: str, mime_type: str
+) -> Document:
+    """Record a blob already in the store as the user's document."""
+    document = Document(
+        id=new_id("doc"),
+        user_id=user_id,
+        sha256=blob.sha256,
+        file_name=file_name[:500],
+        mime_type=mime_type,
+        size=blob.size,
+        storage_key=blob.key,
+    )
+    session.add(document)
+    return document
+
+
+async def get_document(session: AsyncSession, user_id: str, document_id: str) -> Document:
+    document = await session.get(Document, document_id)
+    if document is None or document.user_id != user_id:
+        raise NotFound(f"Document {document_id} not found", code="DOCUMENT_NOT_FOUND")
+    return document

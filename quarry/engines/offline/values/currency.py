@@ -1,0 +1,116 @@
+"""Currency: ISO 4217 codes from codes, symbols and names printed in a document.
+
+`$` alone means USD unless a dollar currency's code (AUD, CAD, SGD, ...) appears too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+ISO_CODES = frozenset(
+    {
+        "EUR",
+        "USD",
+        "GBP",
+        "MYR",
+        "INR",
+        "CHF",
+        "JPY",
+        "CNY",
+        "AUD",
+        "CAD",
+        "SGD",
+        "HKD",
+        "NZD",
+        "SEK",
+        "NOK",
+        "DKK",
+        "PLN",
+        "CZK",
+        "HUF",
+        "RON",
+        "BGN",
+        "BRL",
+        "MXN",
+        "ZAR",
+        "AED",
+        "SAR",
+        "THB",
+        "IDR",
+        "PHP",
+        "VND",
+        "KRW",
+        "TRY",
+        "RUB",
+        "ILS",
+    }
+)
+_DOLLAR_CODES = frozenset({"AUD", "CAD", "SGD", "HKD", "NZD"})
+_PREFIXED_SYMBOLS = {"us$": "USD", "hk$": "HKD", "s$": "SGD", "a$": "AUD", "c$": "CAD", "r$": "BRL"}
+_SYMBOLS = {"€": "EUR", "£": "GBP", "₹": "INR", "¥": "JPY", "$": "USD"}
+_WORD_SYMBOLS = {"rm": "MYR", "rs": "INR", "rs.": "INR", "inr": "INR", "zł": "PLN", "fr.": "CHF"}
+_NAMES = {
+    "us dollars": "USD",
+    "us dollar": "USD",
+    "euro": "EUR",
+    "euros": "EUR",
+    "pounds sterling": "GBP",
+    "ringgit": "MYR",
+    "rupees": "INR",
+    "swiss francs": "CHF",
+}
+_CODE_WEIGHT = 2
+_AMOUNT_AFFIX = re.compile(r"^(rm|rs\.?|us\$|hk\$|s\$|a\$|c\$|r\$)[-\d]", re.IGNORECASE)
+
+
+def currency_of_token(token: str) -> tuple[str, int] | None:
+    """(ISO code, weight) a single printed token stands for, if any."""
+    text = token.strip(":;,()[]*")
+    if text.upper() in ISO_CODES and text.isupper():
+        return text.upper(), _CODE_WEIGHT
+    lowered = text.lower()
+    if lowered in _WORD_SYMBOLS:
+        return _WORD_SYMBOLS[lowered], 1
+    affix = _AMOUNT_AFFIX.match(lowered)
+    if affix:
+        key = affix.group(1)
+        return _PREFIXED_SYMBOLS.get(key) or _WORD_SYMBOLS[
+            key.rstrip(".") if key.startswith("rs") else key
+        ], 1
+    for prefix, code in _PREFIXED_SYMBOLS.items():
+        if prefix in lowered:
+            return code, 1
+    for symbol, code in _SYMBOLS.items():
+        if symbol in text:
+            return code, 1
+    return None
+
+
+def currency_of_name(text: str) -> str | None:
+    lowered = text.lower()
+    return next((code for name, code in _NAMES.items() if re.search(rf"\b{name}\b", lowered)), None)
+
+
+def vote(tokens: Sequence[str]) -> tuple[str, int] | None:
+    """The best-supported currency of `tokens` and the index of its first token."""
+    scores: Counter[str] = Counter()
+    first: dict[str, int] = {}
+    for index, token in enumerate(tokens):
+        found = currency_of_token(token)
+        if found:
+            scores[found[0]] += found[1]
+            first.setdefault(found[0], index)
+    if not scores:
+        return None
+    if "USD" in scores and _DOLLAR_CODES & scores.keys() and not _explicit_usd(tokens):
+        other = max(_DOLLAR_CODES & scores.keys(), key=lambda c: scores[c])
+        scores[other] += scores.pop("USD")
+        first[other] = min(first[other], first["USD"])
+    best = max(scores, key=lambda code: (scores[code], -first[code]))
+    return best, first[best]
+
+
+def _explicit_usd(tokens: Sequence[str]) -> bool:
+    return any(t.strip(":;,()").upper() == "USD" or "us$" in t.lower() for t in tokens)

@@ -1,0 +1,202 @@
+"""Job runs: create from uploads or public URLs, read, list children, cancel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quarry.core.config import Settings
+from quarry.core.errors import BadRequest, Conflict, ErrorDetail, NotFound
+from quarry.core.ids import new_id
+from quarry.core.time import utcnow
+from quarry.documents import service as documents
+from quarry.events import service as events
+from quarry.http.multipart import ReceivedForm
+from quarry.jobs import service as jobs
+from quarry.jobs import transitions
+from quarry.jobs.models import Job
+from quarry.runs.models import ImportBatch, JobRun, RunSource, RunStatus
+from quarry.runs.schemas import FromUrlsIn, run_wire
+from quarry.sources import mime
+from quarry.sources.netguard import BlockedUrl, InvalidUrl, check_url_at_request_time
+from quarry.storage.base import BlobStore
+
+
+def _new_run(
+    user_id: str, pinned: tuple[str, int], source: RunSource, total: int, callback_url: str | None
+) -> JobRun:
+    now = utcnow()
+    return JobRun(
+        id=new_id("run"),
+        user_id=user_id,
+        status=RunStatus.PROCESSING,
+        job_type=jobs.JOB_TYPE,
+        schema_id=pinned[0],
+        schema_version=pinned[1],
+        source=source,
+        total_jobs=total,
+        completed_jobs=0,
+        failed_jobs=0,
+        cancelled_jobs=0,
+        event_seq=0,
+        callback_url=callback_url,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+async def _start(session: AsyncSession, run: JobRun, children: list[Job]) -> None:
+    """Insert the run and its children, write `job_run.created`, queue every child."""
+    session.add(run)
+    await session.flush()
+    await events.record(
+        session,
+        user_id=run.user_id,
+        type="job_run.created",
+        data={"jobRun": run_wire(run)},
+        run_id=run.id,
+    )
+    session.add_all(children)
+    await transitions.queue_new(session, children, run)
+
+
+async def create_from_form(
+    session: AsyncSession, blobs: BlobStore, settings: Settings, user_id: str, form: ReceivedForm
+) -> JobRun:
+    """`POST /api/job-runs` multipart: repeated `files`, `schemaId`, `jobType`, `callbackUrl?`."""
+    files = [f for f in form.files if f.field_name == "files"]
+    if not files:
+        raise BadRequest(
+            "Send at least one file in the form field 'files'",
+            details=[ErrorDetail("files", "at least one file is required")],
+        )
+    jobs.check_job_type(form.value("jobType"), "jobType")
+    callback_url = form.value("callbackUrl") or None
+    jobs.check_callback_url(callback_url, settings)
+    pinned = await jobs.pin(session, user_id, form.value("schemaId"))
+    run = _new_run(user_id, pinned, RunSource.UPLOAD, len(files), callback_url)
+    children = []
+    for position, received in enumerate(files):
+        document = await documents.store_file(
+            session,
+            blobs,
+            user_id=user_id,
+            path=received.path,
+            sha256=received.sha256,
+            size=received.size,
+            file_name=received.file_name,
+            mime_type=mime.sniff(received.path, received.file_name),
+        )
+        children.append(
+            jobs.new_job(
+                user_id=user_id,
+                schema_id=pinned[0],
+                schema_version=pinned[1],
+                source={"kind": "UPLOAD"},
+                document=document,
+                run_id=run.id,
+                position=position,
+            )
+        )
+    await _start(session, run, children)
+    return run
+
+
+async def create_from_urls(
+    session: AsyncSession, settings: Settings, user_id: str, body: FromUrlsIn
+) -> tuple[JobRun, ImportBatch]:
+    if len(body.urls) > settings.max_urls_per_run:
+        raise BadRequest(
+            f"At most {settings.max_urls_per_run} URLs per run",
+            details=[ErrorDetail("urls", f"≤ {settings.max_urls_per_run} items")],
+        )
+    _check_urls(body, settings)
+    jobs.check_callback_url(body.callback_url, settings)
+    pinned = await jobs.pin(session, user_id, body.schema_id)
+    run = _new_run(user_id, pinned, RunSource.URLS, len(body.urls), body.callback_url)
+    batch = ImportBatch(
+        id=new_id("imp"),
+        user_id=user_id,
+        run_id=run.id,
+        total_files=len(body.urls),
+        fetched_files=0,
+        failed_files=0,
+    )
+    run.import_batch_id = batch.id
+    children = [
+        jobs.new_job(
+            user_id=user_id,
+            schema_id=pinned[0],
+            schema_version=pinned[1],
+            source={"kind": "URL", "url": item.url},
+            external_ref=item.external_ref,
+            run_id=run.id,
+            position=position,
+        )
+        for position, item in enumerate(body.urls)
+    ]
+    session.add(run)
+    await session.flush()
+    session.add(batch)
+    await _start(session, run, children)
+    return run, batch
+
+
+def _check_urls(body: FromUrlsIn, settings: Settings) -> None:
+    details = []
+    for index, item in enumerate(body.urls):
+        try:
+            check_url_at_request_time(item.url, allow_private=settings.allow_private_urls)
+        except (InvalidUrl, BlockedUrl) as exc:
+            details.append(ErrorDetail(f"urls[{index}].url", str(exc)))
+    if details:
+        raise BadRequest("Some URLs cannot be fetched", code="INVALID_URL", details=details)
+
+
+async def get_run(session: AsyncSession, user_id: str, run_id: str) -> JobRun:
+    run = await session.get(JobRun, run_id)
+    if run is None or run.user_id != user_id:
+        raise NotFound(f"Job run {run_id} not found", code="JOB_RUN_NOT_FOUND")
+    return run
+
+
+async def list_runs(
+    session: AsyncSession,
+    user_id: str,
+    *,
+    status: RunStatus | None,
+    schema_id: str | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[JobRun], int]:
+    query = select(JobRun).where(JobRun.user_id == user_id)
+    if status is not None:
+        query = query.where(JobRun.status == status)
+    if schema_id is not None:
+        query = query.where(JobRun.schema_id == schema_id)
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.scalars(
+        query.order_by(JobRun.created_at.desc(), JobRun.id.desc()).offset(offset).limit(limit)
+    )
+    return list(rows), int(total or 0)
+
+
+async def cancel(session: AsyncSession, user_id: str, run_id: str) -> JobRun:
+    await get_run(session, user_id, run_id)
+    run = await transitions.lock_run(session, run_id)
+    assert run is not None
+    if run.status is not RunStatus.PROCESSING:
+        raise Conflict(f"Job run {run_id} is already {run.status}", code="JOB_RUN_STATE_CONFLICT")
+    run.cancel_requested_at = utcnow()
+    await transitions.cancel_children(session, run)
+    return run
+
+
+def created_answer(run: JobRun, batch: ImportBatch | None) -> dict[str, Any]:
+    return {
+        "jobRunId": run.id,
+        "importBatchId": batch.id if batch else None,
+        "totalFiles": run.total_jobs,
+    }

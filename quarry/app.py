@@ -7,12 +7,15 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from fastapi.middleware.cors import CORSMiddleware
 
 from quarry import __version__
 from quarry.auth.router import router as auth_router
+from quarry.core.api_model import ErrorOut
 from quarry.core.config import Settings
 from quarry.extraction_schemas.router import router as schemas_router
 from quarry.http.errors import install_error_handlers
@@ -61,7 +64,33 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     return app
 
 
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, saying what the API really answers to invalid input: 400."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        components = schema["components"]["schemas"]
+        error = ErrorOut.model_json_schema(
+            by_alias=True, ref_template="#/components/schemas/{model}"
+        )
+        components.update(error.pop("$defs", {}), ErrorOut=error)
+        for name in ("HTTPValidationError", "ValidationError"):
+            components.pop(name, None)
+        invalid = {
+            "description": "Invalid input",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
+        }
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                if operation.get("responses", {}).pop("422", None) is not None:
+                    operation["responses"]["400"] = invalid
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
 def _configure(app: FastAPI, settings: Settings) -> None:
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)
     if settings.cors_origins:

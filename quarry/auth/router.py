@@ -12,14 +12,13 @@ from quarry.auth.schemas import (
     ApiKeyCreatedOut,
     ApiKeyIn,
     ApiKeyOut,
-    ErrorOut,
     LoginIn,
     RefreshIn,
     RegisterIn,
     SessionOut,
     UserOut,
 )
-from quarry.core.api_model import Page
+from quarry.core.api_model import ErrorOut, Page
 from quarry.http.deps import PagingDep, SessionDep, SettingsDep
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])

@@ -94,18 +94,3 @@ class ApiKeyCreatedOut(ApiKeyOut):
     @classmethod
     def of(cls, record: object, api_key: str) -> ApiKeyCreatedOut:
         return cls(**dict(ApiKeyOut.model_validate(record)), api_key=api_key)
-
-
-class ErrorDetailOut(ApiModel):
-    field: str
-    message: str
-
-
-class ErrorOut(ApiModel):
-    """The shape of every error answer."""
-
-    status_code: int
-    error: str
-    code: str
-    message: str
-    details: list[ErrorDetailOut] | None = None

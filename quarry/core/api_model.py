@@ -43,3 +43,18 @@ class Page(ApiModel, Generic[T]):
     def of(cls, items: list[T], *, page: int, limit: int, total: int) -> Page[T]:
         pages = (total + limit - 1) // limit if total else 0
         return cls(data=items, page=page, limit=limit, total=total, total_pages=pages)
+
+
+class ErrorDetailOut(ApiModel):
+    field: str
+    message: str
+
+
+class ErrorOut(ApiModel):
+    """The shape of every error answer."""
+
+    status_code: int
+    error: str
+    code: str
+    message: str
+    details: list[ErrorDetailOut] | None = None

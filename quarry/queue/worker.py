@@ -27,6 +27,6 @@ async def run_worker(runtime: Runtime, *, install_signal_handlers: bool) -> None
         update_heartbeat_interval=max(1.0, settings.stalled_after_seconds / 4),
         stalled_worker_timeout=settings.stalled_after_seconds,
         shutdown_graceful_timeout=settings.extraction_timeout_seconds + 30,
-        fetch_job_polling_interval=2.0,
+        fetch_job_polling_interval=1.0,
         delete_jobs="successful",
     )

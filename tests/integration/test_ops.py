@@ -33,3 +33,19 @@ async def test_openapi_document_is_served(client: httpx.AsyncClient) -> None:
     assert answer.json()["info"]["title"] == "Quarry"
     docs = await client.get("/api/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+
+
+async def test_openapi_describes_invalid_input_as_400_in_the_error_shape(
+    client: httpx.AsyncClient,
+) -> None:
+    document = (await client.get("/api/openapi.json")).json()
+    responses = document["paths"]["/api/job-runs/from-urls"]["post"]["responses"]
+    assert "422" not in responses
+    assert responses["400"]["content"]["application/json"]["schema"]["$ref"].endswith("ErrorOut")
+    assert set(document["components"]["schemas"]["ErrorOut"]["properties"]) == {
+        "statusCode",
+        "error",
+        "code",
+        "message",
+        "details",
+    }

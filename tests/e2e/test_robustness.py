@@ -62,7 +62,9 @@ def test_every_nasty_input_ends_as_expected_and_the_service_stays_up(api: Api) -
         answer = api.http.post(
             "/api/job-runs",
             data={"schemaId": api.schema(), "jobType": "EXTRACTION"},
-            files=[("files", (path.name, handle)) for path, handle in zip(files, handles)],
+            files=[
+                ("files", (path.name, handle)) for path, handle in zip(files, handles, strict=True)
+            ],
         )
     finally:
         for handle in handles:

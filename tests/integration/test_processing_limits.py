@@ -7,7 +7,7 @@ import http.server
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import psutil
@@ -65,11 +65,9 @@ async def upload(client: httpx.AsyncClient, user: User, schema_id: str) -> dict[
 
 def extraction_children() -> list[psutil.Process]:
     """Document child processes below this test process (the fork server's children)."""
-    return [
-        p
-        for p in psutil.Process().children(recursive=True)
-        if p.parent() is not None and p.parent().pid != psutil.Process().pid
-    ]
+    me = psutil.Process()
+    direct = {child.pid for child in me.children()}
+    return [p for p in me.children(recursive=True) if p.ppid() in direct]
 
 
 async def test_a_hanging_document_fails_with_extraction_timeout(
@@ -116,8 +114,8 @@ async def test_cancelling_a_processing_job_stops_its_child_process(
 class Flaky(http.server.BaseHTTPRequestHandler):
     """Answers 503 to the first `failures` requests of each path, then the invoice."""
 
-    failures: dict[str, int] = {}
-    seen: dict[str, list[float]] = {}
+    failures: ClassVar[dict[str, int]] = {}
+    seen: ClassVar[dict[str, list[float]]] = {}
 
     def do_GET(self) -> None:
         times = self.seen.setdefault(self.path, [])
@@ -166,6 +164,9 @@ async def test_transient_download_failures_are_retried_with_backoff(
     assert recovered["status"] == "COMPLETED" and recovered["attempts"] == 3
     assert gave_up["status"] == "FAILED" and gave_up["attempts"] == 3
     assert gave_up["errorCode"] == "DOWNLOAD_FAILED" and "503" in gave_up["errorMessage"]
-    gaps = [b - a for a, b in zip(Flaky.seen["/always.pdf"], Flaky.seen["/always.pdf"][1:])]
+    gaps = [
+        b - a
+        for a, b in zip(Flaky.seen["/always.pdf"], Flaky.seen["/always.pdf"][1:], strict=False)
+    ]
     # each retry waits at least its backoff (0.2 s, then 0.4 s; due jobs are polled each second)
     assert len(gaps) == 2 and gaps[0] >= 0.2 and gaps[1] >= 0.4

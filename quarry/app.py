@@ -17,14 +17,17 @@ from quarry import __version__
 from quarry.auth.router import router as auth_router
 from quarry.core.api_model import ErrorOut
 from quarry.core.config import Settings
+from quarry.events.router import router as events_router
 from quarry.extraction_schemas.router import router as schemas_router
 from quarry.http.errors import install_error_handlers
 from quarry.http.middleware import RequestIdMiddleware
+from quarry.integrations.router import router as integrations_router
 from quarry.jobs.router import router as jobs_router
 from quarry.ops.router import router as ops_router
 from quarry.queue.worker import run_worker
 from quarry.runs.router import router as runs_router
 from quarry.runtime import Role, Runtime, build_runtime
+from quarry.webhooks.router import router as webhooks_router
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +103,9 @@ def _configure(app: FastAPI, settings: Settings) -> None:
             allow_methods=["*"],
             allow_headers=["*"],
         )
-    for router in (ops_router, auth_router, schemas_router, jobs_router, runs_router):
+    routers = (ops_router, auth_router, schemas_router, jobs_router, runs_router,
+               events_router, webhooks_router, integrations_router)
+    for router in routers:
         app.include_router(router)
 
 

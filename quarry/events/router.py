@@ -1,0 +1,5 @@
+"""HTTP routes of a run's event stream (placeholder until built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

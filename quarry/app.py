@@ -103,8 +103,16 @@ def _configure(app: FastAPI, settings: Settings) -> None:
             allow_methods=["*"],
             allow_headers=["*"],
         )
-    routers = (ops_router, auth_router, schemas_router, jobs_router, runs_router,
-               events_router, webhooks_router, integrations_router)
+    routers = (
+        ops_router,
+        auth_router,
+        schemas_router,
+        jobs_router,
+        runs_router,
+        events_router,
+        webhooks_router,
+        integrations_router,
+    )
     for router in routers:
         app.include_router(router)
 

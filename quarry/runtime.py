@@ -16,6 +16,7 @@ import procrastinate
 import quarry.models  # noqa: F401 - every table known to the ORM, whatever the process imports
 from quarry.core import migrate
 from quarry.core.config import Settings
+from quarry.core.crypto import SecretBox
 from quarry.core.db import Database
 from quarry.core.embedded_pg import EmbeddedPostgres
 from quarry.queue.app import make_queue_app
@@ -38,6 +39,11 @@ class Runtime:
     queue: procrastinate.App
     embedded: EmbeddedPostgres | None = None
     _queue_open: bool = field(default=False, repr=False)
+
+    @property
+    def secrets(self) -> SecretBox:
+        """Seals secrets at rest with WEBHOOK_ENCRYPTION_KEY."""
+        return SecretBox(self.settings.webhook_encryption_key)
 
     async def open_queue(self) -> None:
         if not self._queue_open:

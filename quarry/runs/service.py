@@ -24,7 +24,7 @@ from quarry.sources.netguard import BlockedUrl, InvalidUrl, check_url_at_request
 from quarry.storage.base import BlobStore
 
 
-def _new_run(
+def new_run(
     user_id: str, pinned: tuple[str, int], source: RunSource, total: int, callback_url: str | None
 ) -> JobRun:
     now = utcnow()
@@ -47,7 +47,7 @@ def _new_run(
     )
 
 
-async def _start(session: AsyncSession, run: JobRun, children: list[Job]) -> None:
+async def start_run(session: AsyncSession, run: JobRun, children: list[Job]) -> None:
     """Insert the run and its children, write `job_run.created`, queue every child."""
     session.add(run)
     await session.flush()
@@ -76,7 +76,7 @@ async def create_from_form(
     callback_url = form.value("callbackUrl") or None
     jobs.check_callback_url(callback_url, settings)
     pinned = await jobs.pin(session, user_id, form.value("schemaId"))
-    run = _new_run(user_id, pinned, RunSource.UPLOAD, len(files), callback_url)
+    run = new_run(user_id, pinned, RunSource.UPLOAD, len(files), callback_url)
     children = []
     for position, received in enumerate(files):
         document = await documents.store_file(
@@ -100,7 +100,7 @@ async def create_from_form(
                 position=position,
             )
         )
-    await _start(session, run, children)
+    await start_run(session, run, children)
     return run
 
 
@@ -115,7 +115,7 @@ async def create_from_urls(
     _check_urls(body, settings)
     jobs.check_callback_url(body.callback_url, settings)
     pinned = await jobs.pin(session, user_id, body.schema_id)
-    run = _new_run(user_id, pinned, RunSource.URLS, len(body.urls), body.callback_url)
+    run = new_run(user_id, pinned, RunSource.URLS, len(body.urls), body.callback_url)
     batch = ImportBatch(
         id=new_id("imp"),
         user_id=user_id,
@@ -140,7 +140,7 @@ async def create_from_urls(
     session.add(run)
     await session.flush()
     session.add(batch)
-    await _start(session, run, children)
+    await start_run(session, run, children)
     return run, batch
 
 

@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, Enum, MetaData, text
+from sqlalchemy import DateTime, Enum, MetaData, Select, func, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from quarry.core.time import utcnow
+
+T = TypeVar("T")
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -52,6 +54,15 @@ class Base(DeclarativeBase):
 class Timestamped:
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+async def fetch_page(
+    session: AsyncSession, query: Select[T], *order_by: Any, offset: int, limit: int
+) -> tuple[list[T], int]:
+    """One page of a query's rows in the given order, and how many rows there are in all."""
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.scalars(query.order_by(*order_by).offset(offset).limit(limit))
+    return list(rows), int(total or 0)
 
 
 def sqlalchemy_url(database_url: str) -> str:

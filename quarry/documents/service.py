@@ -2,31 +2,26 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quarry.core.errors import NotFound
 from quarry.core.ids import new_id
 from quarry.documents.models import Document
+from quarry.sources.fetched import FetchedFile
 from quarry.storage.base import BlobStore, StoredBlob
 
 
-async def store_file(
-    session: AsyncSession,
-    blobs: BlobStore,
-    *,
-    user_id: str,
-    path: Path,
-    sha256: str,
-    size: int,
-    file_name: str,
-    mime_type: str,
+async def store_fetched(
+    session: AsyncSession, blobs: BlobStore, *, user_id: str, fetched: FetchedFile
 ) -> Document:
-    """Move a local file into the blob store and record it as the user's document."""
-    blob = await blobs.put_file(path, sha256=sha256, size=size)
+    """Move a fetched file (upload, URL, integration) into the blob store as a user's document."""
+    blob = await blobs.put_file(fetched.path, sha256=fetched.sha256, size=fetched.size)
     return await record_blob(
-        session, user_id=user_id, blob=blob, file_name=file_name, mime_type=mime_type
+        session,
+        user_id=user_id,
+        blob=blob,
+        file_name=fetched.file_name,
+        mime_type=fetched.mime_type,
     )
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import Header
+from fastapi import Header, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quarry.http.multipart import ReceivedForm
+from quarry.core.config import Settings
 from quarry.idempotency import service
+from quarry.sources.upload import ReceivedForm, receive_multipart
 
 IdempotencyKey = Annotated[
     str | None,
@@ -40,5 +41,38 @@ async def created(
 
 
 def form_payload(form: ReceivedForm) -> dict[str, Any]:
-    files = [[f.field_name, f.file_name, f.sha256] for f in form.files]
+    """What identifies a multipart request: its fields and its files' names and hashes."""
+    files = [[u.field_name, u.file.file_name, u.file.sha256] for u in form.files]
     return {"fields": form.fields, "files": files}
+
+
+async def created_from_form(
+    request: Request,
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    user_id: str,
+    key: str | None,
+    route: str,
+    max_files: int,
+    create: Callable[[ReceivedForm], Awaitable[dict[str, Any]]],
+) -> JSONResponse:
+    """Receive a multipart body, create from it (idempotently), and always drop its temp files."""
+    form = await receive_multipart(
+        request.headers.get("content-type"),
+        request.stream(),
+        tmp_dir=settings.data_dir / "tmp",
+        max_file_size=settings.max_file_size,
+        max_files=max_files,
+    )
+    try:
+        return await created(
+            session,
+            user_id=user_id,
+            key=key,
+            route=route,
+            payload=form_payload(form),
+            create=lambda: create(form),
+        )
+    finally:
+        form.cleanup()

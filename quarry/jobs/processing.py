@@ -136,15 +136,8 @@ async def _fetch(runtime: Runtime, attempt: Attempt, url: str) -> Document:
         )
         async with runtime.db.transaction() as session:
             job = await _current(session, attempt)
-            document = await documents.store_file(
-                session,
-                runtime.blobs,
-                user_id=attempt.user_id,
-                path=fetched.path,
-                sha256=fetched.sha256,
-                size=fetched.size,
-                file_name=fetched.file_name,
-                mime_type=fetched.mime_type,
+            document = await documents.store_fetched(
+                session, runtime.blobs, user_id=attempt.user_id, fetched=fetched
             )
             job.document = document
             await _count_fetched(session, job)

@@ -10,8 +10,7 @@ from fastapi.responses import JSONResponse
 from quarry.auth.deps import CurrentUser
 from quarry.core.api_model import Page
 from quarry.http.deps import PagingDep, RuntimeDep, SessionDep
-from quarry.http.idempotency import IdempotencyKey, created, form_payload
-from quarry.http.multipart import receive_multipart
+from quarry.http.idempotency import IdempotencyKey, created, created_from_form
 from quarry.jobs import service, uploads
 from quarry.jobs.schemas import (
     ConfirmUploadIn,
@@ -24,6 +23,7 @@ from quarry.jobs.schemas import (
     job_wire,
 )
 from quarry.jobs.states import JobStatus
+from quarry.sources.upload import ReceivedForm
 
 router = APIRouter(prefix="/api", tags=["jobs"])
 
@@ -63,32 +63,22 @@ async def create_job(
     runtime: RuntimeDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    settings = runtime.settings
-    form = await receive_multipart(
-        request.headers.get("content-type"),
-        request.stream(),
-        tmp_dir=settings.data_dir / "tmp",
-        max_file_size=settings.max_file_size,
-        max_files=1,
-    )
-    try:
-
-        async def create() -> dict[str, Any]:
-            job = await uploads.create_from_form(
-                session, runtime.blobs, settings, principal.user_id, form
-            )
-            return job_wire(job)
-
-        return await created(
-            session,
-            user_id=principal.user_id,
-            key=idempotency_key,
-            route="POST /api/jobs",
-            payload=form_payload(form),
-            create=create,
+    async def create(form: ReceivedForm) -> dict[str, Any]:
+        job = await uploads.create_from_form(
+            session, runtime.blobs, runtime.settings, principal.user_id, form
         )
-    finally:
-        form.cleanup()
+        return job_wire(job)
+
+    return await created_from_form(
+        request,
+        session,
+        runtime.settings,
+        user_id=principal.user_id,
+        key=idempotency_key,
+        route="POST /api/jobs",
+        max_files=1,
+        create=create,
+    )
 
 
 @router.post("/jobs/upload-url", status_code=201, response_model=UploadUrlOut)

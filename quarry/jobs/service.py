@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quarry.core.config import Settings
+from quarry.core.db import fetch_page
 from quarry.core.errors import BadRequest, Conflict, ErrorDetail, NotFound
 from quarry.core.field_values import validate_values
 from quarry.core.fields import specs_from_wire
@@ -146,10 +147,8 @@ async def list_jobs(
     ):
         if value is not None:
             query = query.where(column == value)
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
     order = (Job.position,) if run_order else (Job.created_at.desc(), Job.id.desc())
-    rows = await session.scalars(query.order_by(*order).offset(offset).limit(limit))
-    return list(rows), int(total or 0)
+    return await fetch_page(session, query, *order, offset=offset, limit=limit)
 
 
 async def get_extraction(session: AsyncSession, user_id: str, job_id: str) -> Extraction:

@@ -20,10 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quarry.core.config import Settings
 from quarry.core.errors import BadRequest, ErrorDetail, Forbidden, NotFound, PayloadTooLarge
 from quarry.documents import service as documents
-from quarry.http.multipart import ReceivedFile, ReceivedForm
 from quarry.jobs import service
 from quarry.jobs.models import Job
 from quarry.sources import mime
+from quarry.sources.fetched import FetchedFile
+from quarry.sources.upload import ReceivedForm
 from quarry.storage.base import BlobStore, BlobTooLarge
 
 UPLOAD_URL_TTL = 15 * 60
@@ -38,18 +39,8 @@ async def create_from_form(
     callback_url = form.value("callbackUrl") or None
     service.check_callback_url(callback_url, settings)
     pinned = await service.pin(session, user_id, form.value("schemaId"))
-    mime_type = mime.sniff(received.path, received.file_name)
-    service.require_supported(mime_type, received.file_name)
-    document = await documents.store_file(
-        session,
-        blobs,
-        user_id=user_id,
-        path=received.path,
-        sha256=received.sha256,
-        size=received.size,
-        file_name=received.file_name,
-        mime_type=mime_type,
-    )
+    service.require_supported(received.mime_type, received.file_name)
+    document = await documents.store_fetched(session, blobs, user_id=user_id, fetched=received)
     return await service.create_standalone(
         session,
         user_id=user_id,
@@ -61,8 +52,8 @@ async def create_from_form(
     )
 
 
-def _single_file(form: ReceivedForm, name: str) -> ReceivedFile:
-    files = [f for f in form.files if f.field_name == name]
+def _single_file(form: ReceivedForm, name: str) -> FetchedFile:
+    files = form.files_named(name)
     if len(files) != 1:
         raise BadRequest(
             f"Send exactly one file in the form field {name!r}",

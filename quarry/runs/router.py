@@ -10,14 +10,14 @@ from fastapi.responses import JSONResponse
 from quarry.auth.deps import CurrentUser
 from quarry.core.api_model import Page
 from quarry.http.deps import PagingDep, RuntimeDep, SessionDep
-from quarry.http.idempotency import IdempotencyKey, created, form_payload
-from quarry.http.multipart import receive_multipart
+from quarry.http.idempotency import IdempotencyKey, created, created_from_form
 from quarry.jobs import service as jobs
 from quarry.jobs.schemas import JobOut
 from quarry.jobs.states import JobStatus
 from quarry.runs import service
 from quarry.runs.models import RunStatus
 from quarry.runs.schemas import FromUrlsIn, JobRunOut, RunCreatedOut, run_wire
+from quarry.sources.upload import ReceivedForm
 
 router = APIRouter(prefix="/api/job-runs", tags=["job runs"])
 
@@ -56,32 +56,22 @@ async def create_run(
     runtime: RuntimeDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    settings = runtime.settings
-    form = await receive_multipart(
-        request.headers.get("content-type"),
-        request.stream(),
-        tmp_dir=settings.data_dir / "tmp",
-        max_file_size=settings.max_file_size,
-        max_files=settings.max_files_per_run,
-    )
-    try:
-
-        async def create() -> dict[str, Any]:
-            run = await service.create_from_form(
-                session, runtime.blobs, settings, principal.user_id, form
-            )
-            return run_wire(run)
-
-        return await created(
-            session,
-            user_id=principal.user_id,
-            key=idempotency_key,
-            route="POST /api/job-runs",
-            payload=form_payload(form),
-            create=create,
+    async def create(form: ReceivedForm) -> dict[str, Any]:
+        run = await service.create_from_form(
+            session, runtime.blobs, runtime.settings, principal.user_id, form
         )
-    finally:
-        form.cleanup()
+        return run_wire(run)
+
+    return await created_from_form(
+        request,
+        session,
+        runtime.settings,
+        user_id=principal.user_id,
+        key=idempotency_key,
+        route="POST /api/job-runs",
+        max_files=runtime.settings.max_files_per_run,
+        create=create,
+    )
 
 
 @router.post("/from-urls", status_code=201, response_model=RunCreatedOut)

@@ -4,23 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quarry.core.config import Settings
+from quarry.core.db import fetch_page
 from quarry.core.errors import BadRequest, Conflict, ErrorDetail, NotFound
 from quarry.core.ids import new_id
 from quarry.core.time import utcnow
 from quarry.documents import service as documents
 from quarry.events import service as events
-from quarry.http.multipart import ReceivedForm
 from quarry.jobs import service as jobs
 from quarry.jobs import transitions
 from quarry.jobs.models import Job
 from quarry.runs.models import ImportBatch, JobRun, RunSource, RunStatus
 from quarry.runs.schemas import FromUrlsIn, run_wire
-from quarry.sources import mime
 from quarry.sources.netguard import BlockedUrl, InvalidUrl, check_url_at_request_time
+from quarry.sources.upload import ReceivedForm
 from quarry.storage.base import BlobStore
 
 
@@ -66,7 +66,7 @@ async def create_from_form(
     session: AsyncSession, blobs: BlobStore, settings: Settings, user_id: str, form: ReceivedForm
 ) -> JobRun:
     """`POST /api/job-runs` multipart: repeated `files`, `schemaId`, `jobType`, `callbackUrl?`."""
-    files = [f for f in form.files if f.field_name == "files"]
+    files = form.files_named("files")
     if not files:
         raise BadRequest(
             "Send at least one file in the form field 'files'",
@@ -79,16 +79,7 @@ async def create_from_form(
     run = new_run(user_id, pinned, RunSource.UPLOAD, len(files), callback_url)
     children = []
     for position, received in enumerate(files):
-        document = await documents.store_file(
-            session,
-            blobs,
-            user_id=user_id,
-            path=received.path,
-            sha256=received.sha256,
-            size=received.size,
-            file_name=received.file_name,
-            mime_type=mime.sniff(received.path, received.file_name),
-        )
+        document = await documents.store_fetched(session, blobs, user_id=user_id, fetched=received)
         children.append(
             jobs.new_job(
                 user_id=user_id,
@@ -176,11 +167,8 @@ async def list_runs(
         query = query.where(JobRun.status == status)
     if schema_id is not None:
         query = query.where(JobRun.schema_id == schema_id)
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.scalars(
-        query.order_by(JobRun.created_at.desc(), JobRun.id.desc()).offset(offset).limit(limit)
-    )
-    return list(rows), int(total or 0)
+    order = (JobRun.created_at.desc(), JobRun.id.desc())
+    return await fetch_page(session, query, *order, offset=offset, limit=limit)
 
 
 async def cancel(session: AsyncSession, user_id: str, run_id: str) -> JobRun:

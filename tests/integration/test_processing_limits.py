@@ -15,11 +15,12 @@ import pytest
 from sqlalchemy import text
 
 from quarry.core.config import Settings
+from quarry.engines.base import EngineContext, ExtractionResult
 from quarry.engines.registry import registry
+from quarry.parsing import ParsedDocument
 from quarry.runtime import Runtime
 from tests.conftest import make_settings
 from tests.integration.helpers import FIXTURES, create_schema, pdf, wait_job
-from tests.integration.test_isolation import SleepingEngine
 
 User = dict[str, Any]
 
@@ -32,6 +33,17 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         extraction_timeout_seconds=3,
         job_retry_base_seconds=0.2,
     )
+
+
+class SleepingEngine:
+    """An engine that never finishes (registered by this module only)."""
+
+    name = "sleeping"
+    version = "0"
+
+    def extract(self, document: ParsedDocument, context: EngineContext) -> ExtractionResult:
+        time.sleep(600)
+        raise AssertionError("unreachable")
 
 
 @pytest.fixture(scope="module", autouse=True)

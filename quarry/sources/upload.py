@@ -1,8 +1,9 @@
-"""Streaming multipart/form-data: file parts go straight to disk, hashed on the way, size-capped.
+"""Uploads: a streaming multipart/form-data receiver whose files end as `FetchedFile`s.
 
 Nothing is held whole in memory: each file part is written to a temporary file in the data
-folder as it arrives, with its sha256 computed on the fly. A file past `max_file_size` stops the
-upload at once with 413; more than `max_files` files, or an oversized text field, with 400.
+folder as it arrives, with its sha256 computed on the fly, and its type sniffed from the bytes
+when it is complete. A file past `max_file_size` stops the upload at once with 413; more than
+`max_files` files, or an oversized text field, with 400.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from quarry.core.errors import BadRequest, PayloadTooLarge
+from quarry.sources.fetched import FetchedFile, safe_file_name
+from quarry.sources.mime import sniff
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
@@ -28,27 +31,26 @@ MAX_FIELDS = 100
 
 
 @dataclass(frozen=True)
-class ReceivedFile:
+class UploadedFile:
     field_name: str
-    file_name: str
-    path: Path
-    sha256: str
-    size: int
-    content_type: str | None
+    file: FetchedFile
 
 
 @dataclass
 class ReceivedForm:
     fields: dict[str, list[str]] = field(default_factory=dict)
-    files: list[ReceivedFile] = field(default_factory=list)
+    files: list[UploadedFile] = field(default_factory=list)
 
     def value(self, name: str) -> str | None:
         values = self.fields.get(name)
         return values[-1] if values else None
 
+    def files_named(self, name: str) -> list[FetchedFile]:
+        return [uploaded.file for uploaded in self.files if uploaded.field_name == name]
+
     def cleanup(self) -> None:
-        for received in self.files:
-            received.path.unlink(missing_ok=True)
+        for uploaded in self.files:
+            uploaded.file.path.unlink(missing_ok=True)
 
 
 @dataclass
@@ -59,7 +61,7 @@ class _Part:
     data: bytearray = field(default_factory=bytearray)
     path: Path | None = None
     handle: IO[bytes] | None = None
-    digest: object = None
+    digest: Any = field(default_factory=hashlib.sha256)
     size: int = 0
 
 
@@ -105,7 +107,6 @@ class _Receiver:
         self.part.file_name = file_name
         self.part.path = self.tmp_dir / f"upload-{secrets.token_hex(12)}"
         self.part.handle = self.part.path.open("wb")
-        self.part.digest = hashlib.sha256()
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         chunk = data[start:end]
@@ -121,7 +122,7 @@ class _Receiver:
                 f"File {part.file_name!r} is larger than the limit of {self.max_file_size} bytes"
             )
         part.handle.write(chunk)
-        part.digest.update(chunk)  # type: ignore[attr-defined]
+        part.digest.update(chunk)
 
     def on_part_end(self) -> None:
         part = self.part
@@ -130,17 +131,16 @@ class _Receiver:
             return
         part.handle.close()
         assert part.path is not None and part.file_name is not None
-        content_type = part.headers.get(b"content-type")
-        self.form.files.append(
-            ReceivedFile(
-                field_name=part.name,
-                file_name=part.file_name,
-                path=part.path,
-                sha256=part.digest.hexdigest(),  # type: ignore[attr-defined]
-                size=part.size,
-                content_type=content_type.decode("latin-1") if content_type else None,
-            )
+        name = safe_file_name(part.file_name, fallback="upload")
+        fetched = FetchedFile(
+            path=part.path,
+            sha256=part.digest.hexdigest(),
+            size=part.size,
+            mime_type=sniff(part.path, name),
+            file_name=name,
+            source_kind="UPLOAD",
         )
+        self.form.files.append(UploadedFile(field_name=part.name, file=fetched))
         self.part = _Part()
 
     def abort(self) -> None:

@@ -23,6 +23,7 @@ from quarry.http.errors import install_error_handlers
 from quarry.http.middleware import RequestIdMiddleware
 from quarry.integrations.router import router as integrations_router
 from quarry.jobs.router import router as jobs_router
+from quarry.ops.router import metrics_router
 from quarry.ops.router import router as ops_router
 from quarry.queue.worker import run_worker
 from quarry.runs.router import router as runs_router
@@ -105,6 +106,7 @@ def _configure(app: FastAPI, settings: Settings) -> None:
         )
     routers = (
         ops_router,
+        metrics_router,
         auth_router,
         schemas_router,
         jobs_router,

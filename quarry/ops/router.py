@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import text
 
 from quarry import __version__
 from quarry.http.deps import RuntimeDep
+from quarry.ops.metrics import exposition
 
 router = APIRouter(prefix="/api", tags=["operations"])
+metrics_router = APIRouter(tags=["operations"])
 
 
 @router.get("/health")
@@ -29,6 +31,16 @@ async def ready(runtime: RuntimeDep) -> JSONResponse:
     ok = all(value == "ok" for value in checks.values())
     body = {"status": "ready" if ok else "not ready", "checks": checks, "liveWorkers": workers}
     return JSONResponse(body, status_code=200 if ok else 503)
+
+
+@metrics_router.get("/metrics", response_class=PlainTextResponse)
+async def metrics(runtime: RuntimeDep) -> PlainTextResponse:
+    """Prometheus metrics: jobs and runs by status, queue entries, live workers."""
+    async with runtime.db.session() as session:
+        body = await exposition(
+            session, stalled_after_seconds=runtime.settings.stalled_after_seconds
+        )
+    return PlainTextResponse(body, media_type="text/plain; version=0.0.4")
 
 
 async def _check(probe: Any) -> str:

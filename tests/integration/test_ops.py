@@ -49,3 +49,30 @@ async def test_openapi_describes_invalid_input_as_400_in_the_error_shape(
         "message",
         "details",
     }
+
+
+async def test_metrics_count_jobs_runs_queue_and_workers(
+    client: httpx.AsyncClient, user: dict[str, object]
+) -> None:
+    from tests.integration.helpers import create_schema, pdf, wait_job
+
+    headers: dict[str, str] = user["headers"]  # type: ignore[assignment]
+    schema_id = await create_schema(client, headers)
+    job = (
+        await client.post(
+            "/api/jobs",
+            headers=headers,
+            files={"file": ("a.pdf", pdf())},
+            data={"type": "EXTRACTION", "schemaId": schema_id},
+        )
+    ).json()
+    await wait_job(client, headers, job["id"])
+    answer = await client.get("/metrics")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/plain")
+    samples = dict(
+        line.rsplit(" ", 1)
+        for line in answer.text.splitlines()
+        if line and not line.startswith("#")
+    )
+    assert int(samples['quarry_jobs{status="COMPLETED"}']) >= 1
+    assert int(samples["quarry_workers_alive"]) >= 1

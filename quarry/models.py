@@ -6,8 +6,10 @@ from quarry.documents.models import Document
 from quarry.events.models import Event
 from quarry.extraction_schemas.models import ExtractionSchema, ExtractionSchemaVersion
 from quarry.idempotency.models import IdempotencyRecord
+from quarry.integrations.models import Integration
 from quarry.jobs.models import Extraction, Job
 from quarry.runs.models import ImportBatch, JobRun
+from quarry.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ApiKey",
@@ -19,9 +21,12 @@ __all__ = [
     "ExtractionSchemaVersion",
     "IdempotencyRecord",
     "ImportBatch",
+    "Integration",
     "Job",
     "JobRun",
     "RateLimitWindow",
     "RefreshToken",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

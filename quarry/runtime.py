@@ -19,6 +19,7 @@ from quarry.core.config import Settings
 from quarry.core.crypto import SecretBox
 from quarry.core.db import Database
 from quarry.core.embedded_pg import EmbeddedPostgres
+from quarry.jobs.transitions import PROGRESS_INTERVAL_KEY
 from quarry.queue.app import make_queue_app
 from quarry.storage.base import BlobStore
 from quarry.storage.factory import blob_store
@@ -76,10 +77,15 @@ def build_runtime(settings: Settings, role: Role, *, migrate_schema: bool = True
     try:
         if migrate_schema:
             migrate.upgrade(url)
-        pool = settings.worker_concurrency + 4
+        pool = settings.worker_concurrency + settings.webhook_delivery_concurrency + 4
+        db = Database(url, pool_size=pool)
+        # handed to jobs/transitions.py through every session (it has no settings of its own)
+        db.sessions.configure(
+            info={PROGRESS_INTERVAL_KEY: settings.webhook_progress_interval_seconds}
+        )
         return Runtime(
             settings=settings,
-            db=Database(url, pool_size=pool),
+            db=db,
             blobs=blob_store(settings.storage_url, settings.data_dir),
             queue=make_queue_app(url, pool_size=pool),
             embedded=embedded,

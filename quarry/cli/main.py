@@ -1,4 +1,4 @@
-"""`quarry` command line: serve, worker, db upgrade. Argument parsing only."""
+"""`quarry` command line: serve, worker, db upgrade, eval. Argument parsing only."""
 
 from __future__ import annotations
 
@@ -33,6 +33,13 @@ def _parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_commands.add_parser("upgrade", help="apply migrations")
     upgrade.add_argument("--data-dir", type=Path, help="the zero-setup data folder")
+
+    evaluate = commands.add_parser("eval", help="extract a folder of documents to JSON files")
+    evaluate.add_argument("docs_dir", type=Path, help="the documents, or a folder with docs/")
+    evaluate.add_argument("--schema", type=Path, required=True, help="schema JSON file")
+    evaluate.add_argument("--out", type=Path, required=True, help="folder for <doc_id>.json")
+    evaluate.add_argument("--engine", help="engine name (default EXTRACTION_ENGINE)")
+    evaluate.add_argument("--jobs", type=int, default=2, help="documents at once (default 2)")
     return parser
 
 
@@ -51,6 +58,10 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "eval":  # no database, no data folder: settings read in `run`
+        from quarry.cli.eval import run
+
+        return run(args)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

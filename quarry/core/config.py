@@ -11,13 +11,14 @@ import json
 import secrets
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIB = 1024 * 1024
 _DEFAULT_SECRET_MARKERS = ("", "changeme", "change-me", "secret", "default")
+DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
 
 
 class Environment(StrEnum):
@@ -41,7 +42,7 @@ class Settings(BaseSettings):
     jwt_access_ttl_seconds: int = Field(900, ge=30)
     refresh_token_ttl_days: int = Field(30, ge=1)
     webhook_encryption_key: str = ""
-    cors_origins: list[str] = Field(default_factory=list)
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     max_file_size: int = Field(50 * MIB, ge=1)
     max_files_per_run: int = Field(100, ge=1)
@@ -66,6 +67,91 @@ class Settings(BaseSettings):
     url_connect_timeout_seconds: float = Field(10.0, gt=0)
     url_read_timeout_seconds: float = Field(30.0, gt=0)
     url_max_redirects: int = Field(5, ge=0, le=20)
+
+    # --- LLM engines (openai, anthropic) ---
+    openai_base_url: str = DEFAULT_OPENAI_BASE_URL
+    openai_api_key: SecretStr | None = None
+    openai_model: str | None = None
+    openai_structured_output: Literal["json_schema", "json_object"] = "json_schema"
+    anthropic_base_url: str = "https://api.anthropic.com"
+    anthropic_api_key: SecretStr | None = None
+    anthropic_model: str | None = None
+    llm_timeout_seconds: float = Field(60.0, gt=0)
+    llm_max_retries: int = Field(3, ge=0, le=10)
+    llm_max_retry_wait_seconds: float = Field(30.0, ge=0)
+    llm_max_input_tokens: int = Field(24_000, ge=200)
+    llm_max_output_tokens: int = Field(4_096, ge=16)
+
+    def engine_settings_missing(self, engine: str) -> list[str]:
+        """The unset variables an LLM engine needs; empty when usable (or not an LLM engine).
+
+        A key is optional for an OpenAI-compatible server of your own (vLLM, Ollama,
+        llama.cpp); the public OpenAI API at the default base URL needs one.
+        """
+        if engine == "openai":
+            missing = [] if self.openai_model else ["OPENAI_MODEL"]
+            public = self.openai_base_url.rstrip("/") == DEFAULT_OPENAI_BASE_URL
+            if public and not self._is_set(self.openai_api_key):
+                missing.append("OPENAI_API_KEY")
+            return missing
+        if engine == "anthropic":
+            needed = {"ANTHROPIC_API_KEY": self._is_set(self.anthropic_api_key)}
+            needed["ANTHROPIC_MODEL"] = bool(self.anthropic_model)
+            return [name for name, present in needed.items() if not present]
+        return []
+
+    @staticmethod
+    def _is_set(secret: SecretStr | None) -> bool:
+        return secret is not None and bool(secret.get_secret_value().strip())
+
+    @model_validator(mode="after")
+    def _default_engine_usable(self) -> Settings:
+        missing = self.engine_settings_missing(self.extraction_engine)
+        if missing:
+            needs = ", ".join(missing)
+            raise ValueError(f"EXTRACTION_ENGINE={self.extraction_engine} needs {needs}")
+        return self
+
+    # --- integrations (S3, Google Drive, Dropbox) ---
+    oauth_redirect_base_url: str | None = None
+    google_client_id: str | None = None
+    google_client_secret: SecretStr | None = None
+    google_oauth_auth_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
+    google_oauth_token_url: str = "https://oauth2.googleapis.com/token"  # noqa: S105 (a URL)
+    google_drive_api_url: str = "https://www.googleapis.com"
+    dropbox_client_id: str | None = None
+    dropbox_client_secret: SecretStr | None = None
+    dropbox_oauth_auth_url: str = "https://www.dropbox.com/oauth2/authorize"
+    dropbox_api_url: str = "https://api.dropboxapi.com"
+    dropbox_content_url: str = "https://content.dropboxapi.com"
+    connector_max_retries: int = Field(3, ge=0, le=10)
+    connector_retry_base_seconds: float = Field(1.0, ge=0)
+    connector_timeout_seconds: float = Field(30.0, gt=0)
+
+    # --- parsing and OCR ---
+    ocr_engine: Literal["auto", "tesseract", "rapidocr"] = "auto"
+    ocr_languages: str = Field("eng", pattern=r"^[A-Za-z_]+(\+[A-Za-z_]+)*$")
+    ocr_dpi: int = Field(200, ge=72, le=400)
+    ocr_pdf_images: bool = False
+
+    # --- webhooks and run event streams ---
+    webhook_max_attempts: int = Field(8, ge=1, le=50)
+    webhook_retry_delays: Annotated[list[float], NoDecode] = Field(
+        default_factory=lambda: [60.0, 300.0, 1800.0, 3600.0, 10800.0, 21600.0, 43200.0],
+        min_length=1,
+    )
+    webhook_timeout_seconds: float = Field(10.0, gt=0)
+    webhook_delivery_concurrency: int = Field(8, ge=1, le=256)
+    webhook_progress_interval_seconds: float = Field(2.0, ge=0)
+    event_stream_poll_seconds: float = Field(0.5, gt=0)
+    event_stream_heartbeat_seconds: float = Field(15.0, gt=0)
+
+    @field_validator("webhook_retry_delays", mode="before")
+    @classmethod
+    def _split_delays(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.startswith("["):
+            return [float(item) for item in value.split(",") if item.strip()]
+        return value
 
     @field_validator("cors_origins", mode="before")
     @classmethod

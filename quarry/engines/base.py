@@ -6,6 +6,7 @@ reads settings, the database or the environment, and it knows nothing of users o
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -25,8 +26,13 @@ class NullReason(StrEnum):
 
 @dataclass(frozen=True)
 class EngineContext:
+    """What an engine gets besides the document. `options` are the engine's own settings
+    (an LLM engine's base URL, key, model, timeouts), built by the worker from Settings; they
+    may hold secrets, so they are kept out of `repr`."""
+
     fields: tuple[FieldSpec, ...]
     file_name: str
+    options: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,6 @@
-"""Engines by name. `offline` is built in and the default; tests and plug-ins may register more.
+"""Engines by name. `offline` is built in and the default; `openai` and `anthropic` (LLM
+engines, usable once their settings are given) are built in too; tests and plug-ins may
+register more.
 
 A registry holds factories (zero-argument callables returning an Engine), not instances, so the
 isolated runner can hand a factory to its child process and build the engine there.
@@ -10,6 +12,7 @@ from collections.abc import Callable
 
 from quarry.core.errors import JobErrorCode, JobFailure
 from quarry.engines.base import Engine
+from quarry.engines.llm import AnthropicEngine, OpenAIEngine
 from quarry.engines.offline import OfflineEngine
 
 EngineFactory = Callable[[], Engine]
@@ -37,7 +40,9 @@ class EngineRegistry:
             raise JobFailure(JobErrorCode.ENGINE_ERROR, f"unknown engine {name!r}") from None
 
 
-registry = EngineRegistry({DEFAULT_ENGINE: OfflineEngine})
+registry = EngineRegistry(
+    {DEFAULT_ENGINE: OfflineEngine, "openai": OpenAIEngine, "anthropic": AnthropicEngine}
+)
 
 
 def get_engine(name: str = DEFAULT_ENGINE) -> Engine:

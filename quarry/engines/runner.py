@@ -52,12 +52,14 @@ from quarry.core.fields import specs_from_wire
 from quarry.engines.base import EngineContext, ExtractionResult
 from quarry.engines.registry import EngineFactory, registry
 from quarry.parsing import parse
+from quarry.parsing.options import OcrOptions
 
 PRELOAD = [
     "quarry.engines.runner",
     "quarry.parsing.parser",
     "quarry.engines.registry",
     "quarry.engines.offline.engine",
+    "quarry.engines.llm.engine",
 ]
 _MAX_ANSWER_BYTES = 256 * 1024 * 1024
 _READ_CHUNK = 1 << 16
@@ -73,6 +75,7 @@ class IsolationLimits:
     timeout_seconds: float
     memory_mb: int
     max_pages: int
+    ocr: OcrOptions = dataclasses.field(default_factory=OcrOptions)  # OCR runs in the child
 
 
 class ExtractionCancelled(Exception):
@@ -87,6 +90,7 @@ class _Request:
     fields: list[dict[str, Any]]
     factory: EngineFactory
     limits: IsolationLimits
+    options: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)
 
 
 def extract_in_process(
@@ -97,6 +101,8 @@ def extract_in_process(
     fields: Sequence[Mapping[str, Any]],
     engine: str,
     max_pages: int,
+    options: Mapping[str, Any] | None = None,
+    ocr: OcrOptions | None = None,
 ) -> ExtractionResult:
     """Parse and extract in this process, without limits (the child's work; benchmarks)."""
     return _extract(
@@ -106,6 +112,8 @@ def extract_in_process(
         fields=fields,
         factory=registry.factory(engine),
         max_pages=max_pages,
+        options=options or {},
+        ocr=ocr,
     )
 
 
@@ -117,9 +125,11 @@ def _extract(
     fields: Sequence[Mapping[str, Any]],
     factory: EngineFactory,
     max_pages: int,
+    options: Mapping[str, Any],
+    ocr: OcrOptions | None = None,
 ) -> ExtractionResult:
-    context = EngineContext(fields=specs_from_wire(fields), file_name=file_name)
-    document = parse(path, mime_type, max_pages=max_pages)
+    context = EngineContext(fields=specs_from_wire(fields), file_name=file_name, options=options)
+    document = parse(path, mime_type, max_pages=max_pages, ocr=ocr)
     return factory().extract(document, context)
 
 
@@ -142,19 +152,25 @@ async def extract_isolated(
     mime_type: str,
     file_name: str,
     fields: Sequence[Mapping[str, Any]],
-    engine: str,
+    engine: str | EngineFactory,
     limits: IsolationLimits,
     should_stop: Callable[[], Awaitable[bool]] | None = None,
     poll_seconds: float = 1.0,
+    options: Mapping[str, Any] | None = None,
 ) -> ExtractionResult:
-    """Run `extract_in_process` in a limited child process; see the module docstring."""
+    """Run `extract_in_process` in a limited child process; see the module docstring.
+
+    `engine` is a registered name or a factory (a module-level class or function, so that it
+    can be sent to the child); `options` become the engine's `EngineContext.options`.
+    """
     request = _Request(
         path=str(path),
         mime_type=mime_type,
         file_name=file_name,
         fields=[dict(f) for f in fields],
-        factory=registry.factory(engine),
+        factory=registry.factory(engine) if isinstance(engine, str) else engine,
         limits=limits,
+        options=dict(options or {}),
     )
     child = _Child(request)
     try:
@@ -342,6 +358,8 @@ def _answer(request: _Request) -> dict[str, Any]:
             fields=request.fields,
             factory=request.factory,
             max_pages=request.limits.max_pages,
+            options=request.options,
+            ocr=request.limits.ocr,
         )
     except JobFailure as exc:
         return {

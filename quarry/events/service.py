@@ -1,4 +1,8 @@
-"""Write events. Called only inside the transaction of the change the event reports."""
+"""Write events (inside the transaction of the change they report) and read a run's events.
+
+Every event written here is also handed to the webhook outbox (`quarry/webhooks/outbox.py`)
+in the same transaction, so the delivery rows and their queue entries commit with it.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,10 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quarry.core.ids import new_id
-from quarry.core.time import utcnow
+from quarry.core.time import to_wire, utcnow
 from quarry.events.models import Event
 from quarry.runs.models import JobRun
+from quarry.webhooks import outbox
 
 
 async def record(
@@ -22,8 +27,12 @@ async def record(
     data: dict[str, Any],
     job_id: str | None = None,
     run_id: str | None = None,
+    route: bool = True,
 ) -> Event:
-    """Add one event; an event of a run gets the run's next sequence number."""
+    """Add one event; an event of a run gets the run's next sequence number.
+
+    `route=False` keeps it off the subscribed webhooks (pings and sends address one endpoint).
+    """
     seq = await _reserve_seqs(session, run_id, 1) if run_id else None
     event = Event(
         id=new_id("evt"),
@@ -36,6 +45,8 @@ async def record(
         occurred_at=utcnow(),
     )
     session.add(event)
+    if route:
+        await outbox.fan_out(session, user_id, [event])
     return event
 
 
@@ -61,9 +72,10 @@ async def record_many(
         return
     first = await _reserve_seqs(session, run_id, len(items)) if run_id else None
     now = utcnow()
+    added = []
     for offset, (type_, job_id, data) in enumerate(items):
         seq = first + offset if first is not None else None
-        session.add(
+        added.append(
             Event(
                 id=new_id("evt"),
                 user_id=user_id,
@@ -75,6 +87,8 @@ async def record_many(
                 occurred_at=now,
             )
         )
+    session.add_all(added)
+    await outbox.fan_out(session, user_id, added)
 
 
 async def _reserve_seqs(session: AsyncSession, run_id: str, count: int) -> int:
@@ -86,3 +100,16 @@ async def _reserve_seqs(session: AsyncSession, run_id: str, count: int) -> int:
         .execution_options(synchronize_session=False)
     )
     return int(result.scalar_one()) - count + 1
+
+
+def wire(event: Event) -> dict[str, Any]:
+    """An event as webhooks, the events list and the stream carry it."""
+    payload: dict[str, Any] = {
+        "id": event.id,
+        "type": event.type,
+        "occurredAt": to_wire(event.occurred_at),
+    }
+    if event.seq is not None:
+        payload["seq"] = event.seq
+    payload["data"] = event.data
+    return payload

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from quarry.auth.deps import CurrentUser
 from quarry.core.api_model import Page
-from quarry.extraction_schemas import service
+from quarry.extraction_schemas import ai, service
 from quarry.extraction_schemas.schemas import (
     SchemaCreate,
     SchemaRead,
     SchemaUpdate,
     SchemaVersionRead,
 )
-from quarry.http.deps import PagingDep, SessionDep
+from quarry.http.deps import PagingDep, SessionDep, SettingsDep
+from quarry.sources.upload import receive_multipart
 
 router = APIRouter(prefix="/api/schema", tags=["schemas"])
 
@@ -25,9 +26,11 @@ Search = Annotated[
 
 
 @router.post("", status_code=201)
-async def create_schema(body: SchemaCreate, user: CurrentUser, session: SessionDep) -> SchemaRead:
+async def create_schema(
+    body: SchemaCreate, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> SchemaRead:
     """Create a schema at version 1."""
-    schema = await service.create_schema(session, user.user_id, body)
+    schema = await service.create_schema(session, user.user_id, body, settings)
     return SchemaRead.model_validate(schema)
 
 
@@ -43,6 +46,60 @@ async def list_schemas(
     return Page[SchemaRead].of(items, page=paging.page, limit=paging.limit, total=total)
 
 
+MULTIPART_AI = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["mode", "schemaName"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "mode": {"type": "string", "enum": [m.value for m in ai.Mode]},
+                        "schemaName": {"type": "string"},
+                        "userPrompt": {"type": "string"},
+                        "engine": {
+                            "type": "string",
+                            "description": "Quarry extension: the engine that infers the "
+                            "fields and that the new schema uses (default EXTRACTION_ENGINE)",
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/ai",
+    status_code=201,
+    openapi_extra=MULTIPART_AI,
+    responses={
+        413: {"description": "file larger than MAX_FILE_SIZE"},
+        429: {"description": "PROVIDER_RATE_LIMITED"},
+        503: {"description": "ENGINE_ERROR, EXTRACTION_TIMEOUT"},
+    },
+)
+async def create_schema_with_ai(
+    request: Request, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> SchemaRead:
+    """A schema inferred from a sample document (`file`), a request (`userPrompt`) or both."""
+    form = await receive_multipart(
+        request.headers.get("content-type"),
+        request.stream(),
+        tmp_dir=settings.data_dir / "tmp",
+        max_file_size=settings.max_file_size,
+        max_files=1,
+    )
+    try:
+        schema = await ai.create_from_form(session, settings, user.user_id, form)
+    finally:
+        form.cleanup()
+    return SchemaRead.model_validate(schema)
+
+
 @router.get("/{schema_id}")
 async def get_schema(schema_id: str, user: CurrentUser, session: SessionDep) -> SchemaRead:
     """One schema with its current fields and version."""
@@ -51,10 +108,14 @@ async def get_schema(schema_id: str, user: CurrentUser, session: SessionDep) -> 
 
 @router.patch("/{schema_id}")
 async def update_schema(
-    schema_id: str, body: SchemaUpdate, user: CurrentUser, session: SessionDep
+    schema_id: str,
+    body: SchemaUpdate,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> SchemaRead:
     """Change any of the create keys; a change of `fields` makes the next version."""
-    schema = await service.update_schema(session, user.user_id, schema_id, body)
+    schema = await service.update_schema(session, user.user_id, schema_id, body, settings)
     return SchemaRead.model_validate(schema)
 
 

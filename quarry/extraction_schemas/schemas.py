@@ -47,6 +47,14 @@ Description = Annotated[str, StringConstraints(max_length=2000)]
 SchemaName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 WebhookEndpointId = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 WebhookEndpointIds = Annotated[list[WebhookEndpointId], Field(max_length=MAX_WEBHOOK_ENDPOINTS)]
+EngineName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=40),
+    Field(
+        description="Quarry extension: the extraction engine for this schema's jobs "
+        "(`offline`, `openai`, `anthropic`, …); null means the server's EXTRACTION_ENGINE"
+    ),
+]
 
 
 class PossibleValueDefinition(StrictInput):
@@ -158,13 +166,14 @@ CheckedFields = Annotated[TopLevelFields, WrapValidator(_checked_fields)]
 
 
 class SchemaCreate(StrictInput):
-    """`POST /api/schema`. `webhookEndpointIds` are stored as given: the webhooks domain
-    checks them (existence, owner) when it routes a job's events to endpoints."""
+    """`POST /api/schema`. `webhookEndpointIds` must name the caller's own webhook endpoints
+    (checked by the service, quarry/webhooks/bindings.py)."""
 
     name: SchemaName
     description: Description | None = None
     fields: CheckedFields
     webhook_endpoint_ids: WebhookEndpointIds = Field(default_factory=list)
+    engine: EngineName | None = None
 
     def columns(self) -> dict[str, Any]:
         """The columns of a new schema, in their stored form."""
@@ -173,16 +182,19 @@ class SchemaCreate(StrictInput):
             "description": self.description,
             "fields": stored_fields(self.fields),
             "webhook_endpoint_ids": _unique(self.webhook_endpoint_ids),
+            "engine": self.engine,
         }
 
 
 class SchemaUpdate(StrictInput):
-    """`PATCH /api/schema/:id`: any of the create keys; `description` may be set to null."""
+    """`PATCH /api/schema/:id`: any of the create keys; `description` and `engine` may be set
+    to null (for `engine`: back to the server's default)."""
 
     name: SchemaName | None = None
     description: Description | None = None
     fields: CheckedFields | None = None
     webhook_endpoint_ids: WebhookEndpointIds | None = None
+    engine: EngineName | None = None
 
     @field_validator("name", "fields", "webhook_endpoint_ids", mode="before")
     @classmethod
@@ -214,6 +226,9 @@ class SchemaRead(ApiModel):
     fields: list[FieldDefinition]
     version: int
     webhook_endpoint_ids: list[str]
+    engine: str | None = Field(
+        None, description="Quarry extension: this schema's engine; null = the server default"
+    )
     created_at: Timestamp
     updated_at: Timestamp
 

@@ -4,7 +4,8 @@ Other domains call `get_schema` (load or 404), `pin` (the version a new job keep
 `get_version` (a pinned version, readable even after its schema is deleted).
 
 Errors: `NotFound` SCHEMA_NOT_FOUND (missing, another user's, or deleted) and
-SCHEMA_VERSION_NOT_FOUND; `BadRequest` VALIDATION_ERROR comes from the input models.
+SCHEMA_VERSION_NOT_FOUND; `BadRequest` VALIDATION_ERROR comes from the input models, and
+from `check_engine` (an unknown engine, or an LLM engine this server has no settings for).
 """
 
 from __future__ import annotations
@@ -14,21 +15,26 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quarry.core.errors import NotFound
+from quarry.core.config import Settings
+from quarry.core.errors import BadRequest, ErrorDetail, NotFound
 from quarry.core.ids import new_id
 from quarry.core.time import utcnow
+from quarry.engines.registry import registry
 from quarry.extraction_schemas.models import ExtractionSchema, ExtractionSchemaVersion
 from quarry.extraction_schemas.schemas import SchemaCreate, SchemaUpdate
+from quarry.webhooks.bindings import check_endpoint_ids
 
 
 async def create_schema(
-    session: AsyncSession, user_id: str, body: SchemaCreate
+    session: AsyncSession, user_id: str, body: SchemaCreate, settings: Settings | None = None
 ) -> ExtractionSchema:
     """A new schema at version 1, with its first version row.
 
-    `webhookEndpointIds` are stored as given; whether they exist and belong to the user is
-    checked by the webhooks domain when it routes a job's events (quarry/webhooks).
+    `webhookEndpointIds` must be the user's live webhook endpoints (400 otherwise).
+    `engine` is checked by `check_engine` (with `settings`, also that it is configured).
     """
+    check_engine(body.engine, settings)
+    await check_endpoint_ids(session, user_id, body.webhook_endpoint_ids)
     now = utcnow()
     schema = ExtractionSchema(
         id=new_id("sch"),
@@ -72,11 +78,18 @@ async def list_schemas(
 
 
 async def update_schema(
-    session: AsyncSession, user_id: str, schema_id: str, body: SchemaUpdate
+    session: AsyncSession,
+    user_id: str,
+    schema_id: str,
+    body: SchemaUpdate,
+    settings: Settings | None = None,
 ) -> ExtractionSchema:
     """Apply the given keys; fields that differ (in normalised form) make version N+1."""
+    check_engine(body.engine, settings)
     schema = await get_schema(session, user_id, schema_id, for_update=True)
     changes = {k: v for k, v in body.columns().items() if getattr(schema, k) != v}
+    if "webhook_endpoint_ids" in changes:
+        await check_endpoint_ids(session, user_id, changes["webhook_endpoint_ids"])
     if not changes:
         return schema
     for column, value in changes.items():
@@ -87,6 +100,21 @@ async def update_schema(
         _add_version(session, schema)
     await session.flush()
     return schema
+
+
+def check_engine(engine: str | None, settings: Settings | None) -> None:
+    """BadRequest unless `engine` is null (the server default) or a registered engine that,
+    given `settings`, is configured (an LLM engine needs its model and key settings)."""
+    if engine is None:
+        return
+    names = registry.names()
+    if engine not in names:
+        message = f"Unknown engine {engine!r}; this server has {', '.join(names)}"
+        raise BadRequest(message, details=[ErrorDetail("engine", "unknown engine")])
+    missing = settings.engine_settings_missing(engine) if settings is not None else []
+    if missing:
+        message = f"The {engine} engine is not configured on this server (set {', '.join(missing)})"
+        raise BadRequest(message, details=[ErrorDetail("engine", "not configured on this server")])
 
 
 async def delete_schema(session: AsyncSession, user_id: str, schema_id: str) -> None:

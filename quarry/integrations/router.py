@@ -1,5 +1,189 @@
-"""HTTP routes (placeholder until the domain is built)."""
+"""`/api/integrations` (connected storage, OAuth, the mixed trigger) and `/api/import-batches`."""
 
-from fastapi import APIRouter
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from quarry.auth.deps import CurrentUser
+from quarry.core.api_model import Page
+from quarry.core.config import Settings
+from quarry.http.deps import PagingDep, RuntimeDep, SessionDep
+from quarry.http.idempotency import IdempotencyKey, created
+from quarry.integrations import imports, oauth, service
+from quarry.integrations.models import Provider
+from quarry.integrations.schemas import (
+    ImportBatchOut,
+    IntegrationIn,
+    IntegrationOut,
+    OAuthStartOut,
+    RemoteEntryOut,
+    RemoteFilesOut,
+    TriggerIn,
+)
+from quarry.runs import service as runs
+from quarry.runs.schemas import RunCreatedOut
+
+integrations = APIRouter(prefix="/api/integrations", tags=["integrations"])
+batches = APIRouter(prefix="/api/import-batches", tags=["import batches"])
+
+
+@integrations.post("/trigger", status_code=201, response_model=RunCreatedOut)
+async def trigger(
+    body: TriggerIn,
+    principal: CurrentUser,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def create() -> dict[str, Any]:
+        run, batch = await imports.create_from_trigger(session, runtime, principal.user_id, body)
+        return runs.created_answer(run, batch)
+
+    return await created(
+        session,
+        user_id=principal.user_id,
+        key=idempotency_key,
+        route="POST /api/integrations/trigger",
+        payload=body.model_dump(mode="json"),
+        create=create,
+    )
+
+
+@integrations.get("/oauth/{provider}/start", response_model=OAuthStartOut)
+async def oauth_start(
+    provider: str,
+    request: Request,
+    principal: CurrentUser,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    *,
+    name: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    integration_id: Annotated[str | None, Query(alias="integrationId")] = None,
+) -> OAuthStartOut:
+    kind = oauth.provider_of(provider)
+    answer = await oauth.start(
+        session,
+        runtime.settings,
+        principal.user_id,
+        kind,
+        name=name,
+        integration_id=integration_id,
+        redirect_uri=_redirect_uri(request, runtime.settings, kind),
+    )
+    return OAuthStartOut.model_validate(answer)
+
+
+@integrations.get(
+    "/oauth/{provider}/callback",
+    response_model=IntegrationOut,
+    name="oauth_callback",
+    openapi_extra={"security": []},
+    responses={201: {"description": "a new integration"}},
+)
+async def oauth_callback(
+    provider: str, request: Request, session: SessionDep, runtime: RuntimeDep
+) -> JSONResponse:
+    """Where the provider sends the browser back; the signed `state` authenticates the call."""
+    kind = oauth.provider_of(provider)
+    integration, new = await oauth.callback(
+        session,
+        runtime,
+        kind,
+        query=dict(request.query_params),
+        redirect_uri=_redirect_uri(request, runtime.settings, kind),
+    )
+    body = IntegrationOut.model_validate(integration).model_dump(mode="json")
+    return JSONResponse(body, status_code=201 if new else 200)
+
+
+def _redirect_uri(request: Request, settings: Settings, provider: Provider) -> str:
+    slug = oauth.slug_of(provider)
+    if settings.oauth_redirect_base_url:
+        base = settings.oauth_redirect_base_url.rstrip("/")
+        return f"{base}/api/integrations/oauth/{slug}/callback"
+    return str(request.url_for("oauth_callback", provider=slug))
+
+
+@integrations.post("", status_code=201, response_model=IntegrationOut)
+async def create_integration(
+    body: IntegrationIn, principal: CurrentUser, session: SessionDep, runtime: RuntimeDep
+) -> IntegrationOut:
+    integration = await service.create(session, runtime, principal.user_id, body)
+    return IntegrationOut.model_validate(integration)
+
+
+@integrations.get("", response_model=Page[IntegrationOut])
+async def list_integrations(
+    principal: CurrentUser, session: SessionDep, paging: PagingDep
+) -> Page[IntegrationOut]:
+    rows, total = await service.list_integrations(
+        session, principal.user_id, offset=paging.offset, limit=paging.limit
+    )
+    items = [IntegrationOut.model_validate(row) for row in rows]
+    return Page[IntegrationOut].of(items, page=paging.page, limit=paging.limit, total=total)
+
+
+@integrations.get("/{integration_id}", response_model=IntegrationOut)
+async def get_integration(
+    integration_id: str, principal: CurrentUser, session: SessionDep
+) -> IntegrationOut:
+    integration = await service.get(session, principal.user_id, integration_id)
+    return IntegrationOut.model_validate(integration)
+
+
+@integrations.delete("/{integration_id}", status_code=204)
+async def delete_integration(
+    integration_id: str, principal: CurrentUser, session: SessionDep
+) -> Response:
+    await service.delete(session, principal.user_id, integration_id)
+    return Response(status_code=204)
+
+
+@integrations.post("/{integration_id}/test", response_model=IntegrationOut)
+async def test_integration(
+    integration_id: str, principal: CurrentUser, session: SessionDep, runtime: RuntimeDep
+) -> IntegrationOut:
+    """Check the credentials live: 200 with status ACTIVE, or ERROR and the reason."""
+    integration = await service.test(session, runtime, principal.user_id, integration_id)
+    return IntegrationOut.model_validate(integration)
+
+
+@integrations.get("/{integration_id}/files", response_model=RemoteFilesOut)
+async def browse(
+    integration_id: str,
+    principal: CurrentUser,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    *,
+    folder_id: Annotated[str | None, Query(alias="folderId", max_length=4096)] = None,
+    cursor: Annotated[str | None, Query(max_length=8192)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> RemoteFilesOut:
+    page = await service.browse(
+        session,
+        runtime,
+        principal.user_id,
+        integration_id,
+        folder_id=folder_id or None,
+        cursor=cursor or None,
+        page_size=limit,
+    )
+    entries = [RemoteEntryOut.model_validate(entry) for entry in page.entries]
+    return RemoteFilesOut(folder_id=folder_id or None, data=entries, next_cursor=page.next_cursor)
+
+
+@batches.get("/{batch_id}", response_model=ImportBatchOut)
+async def get_import_batch(
+    batch_id: str, principal: CurrentUser, session: SessionDep
+) -> ImportBatchOut:
+    return ImportBatchOut.model_validate(
+        await imports.get_batch(session, principal.user_id, batch_id)
+    )
+
 
 router = APIRouter()
+router.include_router(integrations)
+router.include_router(batches)

@@ -24,12 +24,15 @@ from quarry.core.time import utcnow
 from quarry.documents import service as documents
 from quarry.documents.models import Document
 from quarry.engines.base import ExtractionResult
+from quarry.engines.llm import engine_options
 from quarry.engines.runner import ExtractionCancelled, IsolationLimits, extract_isolated
 from quarry.extraction_schemas import service as schemas
 from quarry.extraction_schemas.models import ExtractionSchema
+from quarry.integrations.fetching import fetch_source
 from quarry.jobs import transitions
 from quarry.jobs.models import Extraction, Job
 from quarry.jobs.states import JobStatus
+from quarry.parsing.options import OcrOptions
 from quarry.queue.app import defer_job_processing
 from quarry.runs.models import ImportBatch, JobRun
 from quarry.runtime import Runtime
@@ -115,25 +118,28 @@ async def _document(runtime: Runtime, attempt: Attempt) -> Document:
             document = await session.get(Document, attempt.document_id)
             assert document is not None
             return document
-    if attempt.source.get("kind") != "URL":
+    if attempt.source.get("kind") not in ("URL", "INTEGRATION"):
         raise JobFailure(JobErrorCode.INTERNAL_ERROR, "the job has no document to process")
-    return await _fetch(runtime, attempt, str(attempt.source["url"]))
+    return await _fetch(runtime, attempt)
 
 
-async def _fetch(runtime: Runtime, attempt: Attempt, url: str) -> Document:
+async def _fetch(runtime: Runtime, attempt: Attempt) -> Document:
     settings = runtime.settings
     work = settings.data_dir / "tmp"
     work.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=work) as folder:
-        fetched = await fetch_url(
-            url,
-            Path(folder),
-            max_size=settings.max_file_size,
-            allow_private=settings.allow_private_urls,
-            connect_timeout=settings.url_connect_timeout_seconds,
-            read_timeout=settings.url_read_timeout_seconds,
-            max_redirects=settings.url_max_redirects,
-        )
+        if attempt.source.get("kind") == "INTEGRATION":
+            fetched = await fetch_source(runtime, attempt.user_id, attempt.source, Path(folder))
+        else:
+            fetched = await fetch_url(
+                str(attempt.source["url"]),
+                Path(folder),
+                max_size=settings.max_file_size,
+                allow_private=settings.allow_private_urls,
+                connect_timeout=settings.url_connect_timeout_seconds,
+                read_timeout=settings.url_read_timeout_seconds,
+                max_redirects=settings.url_max_redirects,
+            )
         async with runtime.db.transaction() as session:
             job = await _current(session, attempt)
             document = await documents.store_fetched(
@@ -158,6 +164,7 @@ async def _extract(runtime: Runtime, attempt: Attempt, document: Document) -> Ex
         timeout_seconds=settings.extraction_timeout_seconds,
         memory_mb=settings.extraction_memory_mb,
         max_pages=settings.max_pages,
+        ocr=OcrOptions.from_settings(settings),
     )
 
     async def superseded() -> bool:
@@ -170,6 +177,7 @@ async def _extract(runtime: Runtime, attempt: Attempt, document: Document) -> Ex
         return row is None or row[0] is not JobStatus.PROCESSING or row[1] != attempt.number
 
     mime.check_declared_type(document.file_name, document.mime_type)
+    options = engine_options(settings, attempt.engine)  # ENGINE_ERROR when not configured
     async with runtime.blobs.local_path(document.storage_key) as path:
         return await extract_isolated(
             path,
@@ -179,6 +187,7 @@ async def _extract(runtime: Runtime, attempt: Attempt, document: Document) -> Ex
             engine=attempt.engine,
             limits=limits,
             should_stop=superseded,
+            options=options,
         )
 
 

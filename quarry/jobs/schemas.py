@@ -67,6 +67,11 @@ class ExtractionOut(ApiModel):
     fields: dict[str, Any]
     field_details: dict[str, Any]
     engine: dict[str, Any]
+    usage: dict[str, Any] | None = Field(
+        None,
+        description="Quarry extension: LLM token usage {inputTokens, outputTokens, calls, model}; "
+        "null for engines that call no model",
+    )
     reviewed: bool
     reviewed_at: Timestamp | None
     created_at: Timestamp

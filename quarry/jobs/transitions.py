@@ -9,7 +9,7 @@ adjusts the run's counters and status, and writes the events, all in the caller'
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -21,7 +21,7 @@ from quarry.events import service as events
 from quarry.jobs.models import Job
 from quarry.jobs.schemas import job_wire
 from quarry.jobs.states import EVENT_FOR, TERMINAL, JobStatus, can_move
-from quarry.queue.app import defer_job_processing
+from quarry.queue.app import defer_job_processing, defer_run_progress
 from quarry.runs.models import JobRun, RunStatus
 from quarry.runs.schemas import run_wire
 
@@ -31,6 +31,10 @@ _COUNTER = {
     JobStatus.CANCELLED: "cancelled_jobs",
 }
 ACTIVE = (JobStatus.PENDING, JobStatus.QUEUED, JobStatus.PROCESSING)
+# `Session.info` key of the minimum seconds between two job_run.progress events of a run
+# (set by the runtime from WEBHOOK_PROGRESS_INTERVAL_SECONDS)
+PROGRESS_INTERVAL_KEY = "quarry.progress_interval_seconds"
+DEFAULT_PROGRESS_INTERVAL = 2.0
 
 
 class IllegalTransition(Conflict):
@@ -187,6 +191,43 @@ async def _settle_run(
         await events.record(
             session, user_id=run.user_id, type=kind, data={"jobRun": run_wire(run)}, run_id=run.id
         )
+    elif run.status is RunStatus.PROCESSING and any(
+        previous in _COUNTER or target in _COUNTER for previous, target in changes
+    ):
+        await _progress(session, run, now)
+
+
+async def _progress(session: AsyncSession, run: JobRun, now: datetime) -> None:
+    """`job_run.progress`, at most one per interval; a throttled one is sent when due."""
+    interval = float(session.info.get(PROGRESS_INTERVAL_KEY, DEFAULT_PROGRESS_INTERVAL))
+    last = run.progress_event_at
+    due = last + timedelta(seconds=interval) if last is not None else now
+    if now >= due:
+        await _write_progress(session, run, now)
+    elif not run.progress_pending:
+        run.progress_pending = True
+        await defer_run_progress(session, run.id, due)
+
+
+async def _write_progress(session: AsyncSession, run: JobRun, now: datetime) -> None:
+    run.progress_event_at, run.progress_pending = now, False
+    await events.record(
+        session,
+        user_id=run.user_id,
+        type="job_run.progress",
+        data={"jobRun": run_wire(run)},
+        run_id=run.id,
+    )
+
+
+async def flush_progress(session: AsyncSession, run_id: str) -> None:
+    """Write the throttled (trailing) `job_run.progress` of a run that is still processing."""
+    run = await lock_run(session, run_id)
+    if run is None or not run.progress_pending:
+        return
+    run.progress_pending = False
+    if run.status is RunStatus.PROCESSING:
+        await _write_progress(session, run, utcnow())
 
 
 def _derive_status(run: JobRun) -> RunStatus:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 
 from quarry.parsing.model import Cell, ParsedDocument, Table, union_bbox
+from quarry.parsing.tables import header_rows_of
 from quarry.parsing.text import decode_text, grid_box, synthetic_page
 
 HTML_MIME = "text/html"
@@ -96,6 +97,7 @@ class _Fragment:
 @dataclass
 class _TableBuilder:
     rows: list[list[list[_Fragment]]] = field(default_factory=list)
+    heading_cells: list[list[bool]] = field(default_factory=list)  # <th> or not, per cell
 
 
 class _VisibleText(HTMLParser):
@@ -129,18 +131,21 @@ class _VisibleText(HTMLParser):
             self.tables.append(_TableBuilder())
         elif tag == "tr" and self.tables:
             self.tables[-1].rows.append([])
+            self.tables[-1].heading_cells.append([])
         elif tag in _CELL:
-            self._open_cell()
+            self._open_cell(tag == "th")
         elif tag == "input" and (attributes.get("type") or "").lower() in _VISIBLE_INPUTS:
             self.handle_data(" " + (attributes.get("value") or "") + " ")
 
-    def _open_cell(self) -> None:
+    def _open_cell(self, heading: bool) -> None:
         if self.current.strip():
             self.current += _GAP
         if self.tables:
             if not self.tables[-1].rows:
                 self.tables[-1].rows.append([])
+                self.tables[-1].heading_cells.append([])
             self.tables[-1].rows[-1].append([])
+            self.tables[-1].heading_cells[-1].append(heading)
 
     def handle_endtag(self, tag: str) -> None:
         if self._skip:
@@ -218,13 +223,12 @@ def parse_html(data: bytes, *, mime_type: str = HTML_MIME) -> ParsedDocument:
 
 
 def _table(builder: _TableBuilder, rows: int, columns: int) -> Table:
-    return Table(
-        rows=tuple(
-            tuple(_cell(fragments, rows, columns) for fragments in row)
-            for row in builder.rows
-            if row
-        )
-    )
+    pairs = zip(builder.rows, builder.heading_cells, strict=False)
+    kept = [(row, heads) for row, heads in pairs if row]
+    cells = tuple(tuple(_cell(fragments, rows, columns) for fragments in row) for row, _ in kept)
+    texts = [[cell.text for cell in row] for row in cells]
+    headed = bool(kept) and all(kept[0][1]) and len(kept) > 1
+    return Table(rows=cells, header_rows=1 if headed else header_rows_of(texts))
 
 
 def _cell(fragments: list[_Fragment], rows: int, columns: int) -> Cell:

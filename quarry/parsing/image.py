@@ -1,26 +1,32 @@
-"""Images: the header is checked with Pillow; pixels are never decoded here.
+"""Images (PNG, JPEG, TIFF with several pages, WEBP, BMP) → OCRed pages.
 
-OCR comes later. Until then an image yields pages with their size and no words, and the
-warning `NO_OCR_WARNING`, so engines answer with honest nulls instead of guesses.
+    not an image Pillow can identify                  UNSUPPORTED_FILE_TYPE
+    an image of the claimed kind, unreadable          CORRUPT_DOCUMENT
+    more than MAX_IMAGE_PIXELS in a frame             RESOURCE_LIMIT, from the header alone
+                                                      (Pillow's bomb guard stays on too)
+    more frames than max_pages                        TOO_MANY_PAGES, before decoding any
 
-    not an image Pillow can identify       UNSUPPORTED_FILE_TYPE
-    an image of the claimed kind, unreadable header   CORRUPT_DOCUMENT
-    more than MAX_IMAGE_PIXELS per frame   RESOURCE_LIMIT (Pillow's bomb guard stays on too)
-    more frames than max_pages             TOO_MANY_PAGES
+Frames within the cap are decoded and scaled down to the OCR pixel budget (JPEGs are decoded
+at reduced scale directly), turned by their EXIF orientation, and OCRed (see `ocr.reader`).
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
 from quarry.core.errors import JobErrorCode, JobFailure
 from quarry.parsing.model import Page, ParsedDocument
+from quarry.parsing.ocr.engines import OcrEngine, select_engine
+from quarry.parsing.ocr.prepare import OCR_MAX_PIXELS, upright
+from quarry.parsing.ocr.reader import ocr_page
+from quarry.parsing.options import ParseOptions
 
 MAX_IMAGE_PIXELS = 80_000_000
-NO_OCR_WARNING = "no OCR available: the image's text was not read"
+NO_TEXT_WARNING = "no text was found in the image by OCR"
 IMAGE_FORMATS = {
     "image/png": "PNG",
     "image/jpeg": "JPEG",
@@ -30,13 +36,15 @@ IMAGE_FORMATS = {
 }
 
 
-def parse_image(path: Path, *, mime_type: str, max_pages: int) -> ParsedDocument:
+def parse_image(path: Path, *, mime_type: str, options: ParseOptions) -> ParsedDocument:
     expected = IMAGE_FORMATS[mime_type]
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             with Image.open(path, formats=[expected]) as image:
-                pages = _pages(image, max_pages=max_pages)
+                _check(image, max_pages=options.max_pages)
+                engine = select_engine(options.ocr)
+                pages = tuple(_ocr_frames(image, engine))
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise _too_big() from None
         except UnidentifiedImageError:
@@ -47,24 +55,43 @@ def parse_image(path: Path, *, mime_type: str, max_pages: int) -> ParsedDocument
             raise JobFailure(
                 JobErrorCode.CORRUPT_DOCUMENT, f"the {expected} image is damaged: {exc}"
             ) from None
-    return ParsedDocument(pages=pages, mime_type=mime_type, warnings=(NO_OCR_WARNING,))
+    found = any(page.words for page in pages)
+    return ParsedDocument(
+        pages=pages, mime_type=mime_type, warnings=() if found else (NO_TEXT_WARNING,)
+    )
 
 
-def _pages(image: Image.Image, *, max_pages: int) -> tuple[Page, ...]:
-    frames = int(getattr(image, "n_frames", 1)) if image.format == "TIFF" else 1
+def _frame_count(image: Image.Image) -> int:
+    return int(getattr(image, "n_frames", 1)) if image.format == "TIFF" else 1
+
+
+def _check(image: Image.Image, *, max_pages: int) -> None:
+    """Refuse from headers alone: too many frames, or a frame over the pixel cap."""
+    frames = _frame_count(image)
     if frames > max_pages:
         raise JobFailure(
             JobErrorCode.TOO_MANY_PAGES,
             f"the image has {frames} frames; at most {max_pages} are allowed",
         )
-    pages = []
     for index in range(frames):
         image.seek(index)
         width, height = image.size
         if width * height > MAX_IMAGE_PIXELS:
             raise _too_big()
-        pages.append(Page(number=index + 1, width=float(width), height=float(height)))
-    return tuple(pages)
+
+
+def _ocr_frames(image: Image.Image, engine: OcrEngine) -> Iterator[Page]:
+    for index in range(_frame_count(image)):
+        image.seek(index)
+        size = (float(image.width), float(image.height))
+        if image.format == "JPEG" and image.width * image.height > OCR_MAX_PIXELS:
+            scale = (OCR_MAX_PIXELS / (image.width * image.height)) ** 0.5
+            image.draft("L", (int(image.width * scale), int(image.height * scale)))
+        image.load()
+        frame = upright(image)
+        if frame.size != image.size and frame.size == (image.height, image.width):
+            size = (size[1], size[0])
+        yield ocr_page(frame, engine, number=index + 1, size=size)
 
 
 def _too_big() -> JobFailure:

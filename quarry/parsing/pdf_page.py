@@ -10,6 +10,7 @@ import pypdfium2.raw as pdfium_c
 
 from quarry.parsing.layout import group_lines
 from quarry.parsing.model import BBox, Page, Word, union_bbox
+from quarry.parsing.tables import find_tables
 
 # Characters further apart than this share of their height start a new word even without a
 # space between them (PDFs that place every word separately).
@@ -18,7 +19,7 @@ _HIGH_SURROGATES = range(0xD800, 0xDC00)
 
 
 @dataclass(frozen=True)
-class _Frame:
+class Frame:
     """Maps PDF user space to the displayed page: crop box and /Rotate."""
 
     left: float
@@ -57,11 +58,15 @@ class _Char:
     bbox: BBox  # normalised
 
 
+def frame_of(page: pdfium.PdfPage) -> Frame:
+    left, bottom, right, top = page.get_cropbox()
+    return Frame(left, bottom, right, top, page.get_rotation() % 360)
+
+
 def read_page(document: pdfium.PdfDocument, index: int) -> Page:
     page = document[index]
     try:
-        left, bottom, right, top = page.get_cropbox()
-        frame = _Frame(left, bottom, right, top, page.get_rotation() % 360)
+        frame = frame_of(page)
         textpage = page.get_textpage()
         try:
             words = tuple(_words(_chars(textpage, frame)))
@@ -69,11 +74,18 @@ def read_page(document: pdfium.PdfDocument, index: int) -> Page:
             textpage.close()
     finally:
         page.close()
-    width, height = frame.size
-    return Page(number=index + 1, width=width, height=height, words=words, lines=group_lines(words))
+    return page_of_words(index + 1, frame.size, words)
 
 
-def _chars(textpage: pdfium.PdfTextPage, frame: _Frame) -> Iterator[_Char | None]:
+def page_of_words(number: int, size: tuple[float, float], words: tuple[Word, ...]) -> Page:
+    """A page with its lines in reading order and the tables found in their layout."""
+    width, height = size
+    lines = group_lines(words)
+    tables = find_tables(lines, width / height if height else 1.0)
+    return Page(number=number, width=width, height=height, words=words, lines=lines, tables=tables)
+
+
+def _chars(textpage: pdfium.PdfTextPage, frame: Frame) -> Iterator[_Char | None]:
     """Visible characters in content order; None marks a word break (space, newline)."""
     count = textpage.count_chars()
     index = 0
@@ -88,7 +100,7 @@ def _chars(textpage: pdfium.PdfTextPage, frame: _Frame) -> Iterator[_Char | None
         index += step
 
 
-def _char(textpage: pdfium.PdfTextPage, index: int, code: int, frame: _Frame) -> _Char | None:
+def _char(textpage: pdfium.PdfTextPage, index: int, code: int, frame: Frame) -> _Char | None:
     if code < 0x21 or code > 0x10FFFF or 0xD800 <= code < 0xE000 or code in (0xFFFE, 0xFFFF):
         return None
     text = chr(code)

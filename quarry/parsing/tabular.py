@@ -1,4 +1,5 @@
-"""CSV → ParsedDocument: one line per row, and the whole file as one table.
+"""CSV → ParsedDocument: one line per row, and the whole file as one table (its first row
+marked as the header when it reads as one).
 
 The delimiter is sniffed among `,` `;` tab and `|`. Cells are laid out in padded columns of the
 synthetic grid (see `text.py`), so a row reads like a printed table row.
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 
 from quarry.core.errors import JobErrorCode, JobFailure
 from quarry.parsing.model import Cell, Page, ParsedDocument, Table
+from quarry.parsing.tables import header_rows_of
 from quarry.parsing.text import decode_text, grid_box, synthetic_page
 
 _SNIFF_BYTES = 64 * 1024
@@ -56,7 +58,7 @@ def _page(rows: Sequence[Sequence[str]]) -> Page:
         height=page.height,
         words=page.words,
         lines=page.lines,
-        tables=(Table(rows=table_rows),) if table_rows else (),
+        tables=(Table(rows=table_rows, header_rows=header_rows_of(rows)),) if table_rows else (),
     )
 
 

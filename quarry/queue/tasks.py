@@ -5,6 +5,10 @@
   the queue; the next attempt finds the job PROCESSING and starts it again.
 - `quarry.reconcile` (every 30 s): a job QUEUED or PROCESSING with no queue entry left (its
   task crashed past procrastinate) is enqueued again, so no job waits forever.
+- `quarry.deliver_webhook(delivery_id)`: one attempt at one webhook delivery
+  (see webhooks/delivery.py); `quarry.sweep_webhooks` (every 15 s) re-enqueues open
+  deliveries left without a queue entry.
+- `quarry.run_progress(run_id)`: the trailing, throttled `job_run.progress` of a run.
 """
 
 from __future__ import annotations
@@ -16,9 +20,12 @@ import procrastinate
 from sqlalchemy import text
 
 from quarry.queue.app import (
+    DELIVER_WEBHOOK_TASK,
     JOBS_QUEUE,
     MAINTENANCE_QUEUE,
     PROCESS_JOB_TASK,
+    RUN_PROGRESS_TASK,
+    WEBHOOKS_QUEUE,
     defer_job_processing,
 )
 
@@ -81,3 +88,32 @@ def register(app: procrastinate.App) -> None:
             if ids:
                 log.warning("re-enqueueing %d jobs with no queue entry", len(ids))
                 await defer_job_processing(session, ids)
+
+    _register_webhook_tasks(app)
+
+
+def _register_webhook_tasks(app: procrastinate.App) -> None:
+    @app.task(name=DELIVER_WEBHOOK_TASK, queue=WEBHOOKS_QUEUE, pass_context=True)
+    async def deliver_webhook(context: procrastinate.JobContext, delivery_id: str) -> None:
+        from quarry.webhooks.delivery import deliver
+
+        await deliver(_runtime(context), delivery_id)
+
+    @app.task(name=RUN_PROGRESS_TASK, queue=WEBHOOKS_QUEUE, pass_context=True)
+    async def run_progress(context: procrastinate.JobContext, run_id: str) -> None:
+        from quarry.jobs.transitions import flush_progress
+
+        async with _runtime(context).db.transaction() as session:
+            await flush_progress(session, run_id)
+
+    @app.periodic(cron="* * * * * */15")
+    @app.task(
+        name="quarry.sweep_webhooks",
+        queue=WEBHOOKS_QUEUE,
+        queueing_lock="quarry.sweep_webhooks",
+        pass_context=True,
+    )
+    async def sweep_webhooks(context: procrastinate.JobContext, timestamp: int) -> None:
+        from quarry.webhooks.delivery import sweep
+
+        await sweep(_runtime(context))

@@ -43,6 +43,9 @@ class JobRun(Timestamped, Base):
     callback_url: Mapped[str | None] = mapped_column(Text, default=None)
     cancel_requested_at: Mapped[datetime | None] = mapped_column(default=None)
     event_seq: Mapped[int] = mapped_column(default=0)
+    # job_run.progress throttling: when the last one was written; a trailing one is due
+    progress_event_at: Mapped[datetime | None] = mapped_column(default=None)
+    progress_pending: Mapped[bool] = mapped_column(default=False)
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     completed_at: Mapped[datetime | None] = mapped_column(default=None)
 

@@ -11,6 +11,8 @@ from quarry.auth.deps import CurrentUser
 from quarry.core.api_model import Page
 from quarry.http.deps import PagingDep, RuntimeDep, SessionDep
 from quarry.http.idempotency import IdempotencyKey, created, created_from_form
+from quarry.integrations import imports
+from quarry.integrations.schemas import FromSourcesIn
 from quarry.jobs import service as jobs
 from quarry.jobs.schemas import JobOut
 from quarry.jobs.states import JobStatus
@@ -93,6 +95,30 @@ async def from_urls(
         user_id=principal.user_id,
         key=idempotency_key,
         route="POST /api/job-runs/from-urls",
+        payload=body.model_dump(mode="json"),
+        create=create,
+    )
+
+
+@router.post("/from-sources", status_code=201, response_model=RunCreatedOut)
+async def from_sources(
+    body: FromSourcesIn,
+    principal: CurrentUser,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Files of a connected integration (`fileIds`, or every file of `folderId`)."""
+
+    async def create() -> dict[str, Any]:
+        run, batch = await imports.create_from_sources(session, runtime, principal.user_id, body)
+        return service.created_answer(run, batch)
+
+    return await created(
+        session,
+        user_id=principal.user_id,
+        key=idempotency_key,
+        route="POST /api/job-runs/from-sources",
         payload=body.model_dump(mode="json"),
         create=create,
     )

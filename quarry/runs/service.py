@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -106,12 +107,32 @@ async def create_from_urls(
     _check_urls(body, settings)
     jobs.check_callback_url(body.callback_url, settings)
     pinned = await jobs.pin(session, user_id, body.schema_id)
-    run = new_run(user_id, pinned, RunSource.URLS, len(body.urls), body.callback_url)
+    items = [ImportItem({"kind": "URL", "url": item.url}, item.external_ref) for item in body.urls]
+    return await start_import_run(session, user_id, pinned, items, body.callback_url)
+
+
+@dataclass(frozen=True)
+class ImportItem:
+    """One file of a run whose files are fetched by their jobs: its source and reference."""
+
+    source: dict[str, Any]
+    external_ref: str | None
+
+
+async def start_import_run(
+    session: AsyncSession,
+    user_id: str,
+    pinned: tuple[str, int],
+    items: list[ImportItem],
+    callback_url: str | None,
+) -> tuple[JobRun, ImportBatch]:
+    """A run and its import batch, one queued child job per item, in this transaction."""
+    run = new_run(user_id, pinned, _import_source(items), len(items), callback_url)
     batch = ImportBatch(
         id=new_id("imp"),
         user_id=user_id,
         run_id=run.id,
-        total_files=len(body.urls),
+        total_files=len(items),
         fetched_files=0,
         failed_files=0,
     )
@@ -121,18 +142,25 @@ async def create_from_urls(
             user_id=user_id,
             schema_id=pinned[0],
             schema_version=pinned[1],
-            source={"kind": "URL", "url": item.url},
+            source=item.source,
             external_ref=item.external_ref,
             run_id=run.id,
             position=position,
         )
-        for position, item in enumerate(body.urls)
+        for position, item in enumerate(items)
     ]
     session.add(run)
     await session.flush()
     session.add(batch)
     await start_run(session, run, children)
     return run, batch
+
+
+def _import_source(items: list[ImportItem]) -> RunSource:
+    kinds = {item.source["kind"] for item in items}
+    if kinds == {"URL"}:
+        return RunSource.URLS
+    return RunSource.INTEGRATION if kinds == {"INTEGRATION"} else RunSource.MIXED
 
 
 def _check_urls(body: FromUrlsIn, settings: Settings) -> None:

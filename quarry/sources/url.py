@@ -13,12 +13,11 @@ from __future__ import annotations
 import asyncio
 import email.message
 import hashlib
-import ipaddress
 import os
 import socket
 import ssl
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -31,8 +30,10 @@ from quarry.sources.fetched import FetchedFile, safe_file_name
 from quarry.sources.mime import sniff
 from quarry.sources.netguard import InvalidUrl, IPAddress, ParsedUrl, check_url_syntax
 from quarry.sources.netguard import is_blocked_ip as default_is_blocked
+from quarry.sources.pinned_http import PinnedBackend, Resolver, resolve_host
 
-Resolver = Callable[[str, int], Awaitable[Sequence[IPAddress]]]
+__all__ = ["AddressPolicy", "Resolver", "fetch_url", "resolve_host"]
+
 AddressPolicy = Callable[[IPAddress], bool]
 
 TOTAL_TIME_FACTOR = 10  # a whole download may take at most this many read timeouts
@@ -113,20 +114,6 @@ async def fetch_url(
     return FetchedFile(body.path, body.sha256, body.size, mime_type, body.file_name, "URL")
 
 
-async def resolve_host(host: str, port: int) -> list[IPAddress]:
-    """Every IPv4/IPv6 address `host` resolves to, in resolver order, without duplicates."""
-    loop = asyncio.get_running_loop()
-    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    addresses: list[IPAddress] = []
-    for family, _type, _proto, _name, sockaddr in infos:
-        if family not in (socket.AF_INET, socket.AF_INET6):
-            continue
-        address = ipaddress.ip_address(str(sockaddr[0]))
-        if address not in addresses:
-            addresses.append(address)
-    return addresses
-
-
 async def _follow_redirects(url: str, dest_dir: Path, options: _Options, limit: int) -> _Body:
     current = url
     for _ in range(limit + 1):
@@ -188,7 +175,7 @@ async def _request_once(
     target: ParsedUrl, addresses: Sequence[IPAddress], dest_dir: Path, options: _Options
 ) -> _Body | _Redirect:
     pool = httpcore.AsyncConnectionPool(
-        ssl_context=options.ssl_context, network_backend=_PinnedBackend(addresses), retries=0
+        ssl_context=options.ssl_context, network_backend=PinnedBackend(addresses), retries=0
     )
     timeouts = {
         "connect": options.connect_timeout,
@@ -337,44 +324,3 @@ def _tls_error(exc: BaseException) -> ssl.SSLError | None:
             return current
         current = current.__cause__ or current.__context__
     return None
-
-
-class _PinnedBackend(httpcore.AsyncNetworkBackend):
-    """Connects to the checked addresses, whatever host name the request carries."""
-
-    def __init__(self, addresses: Sequence[IPAddress]) -> None:
-        self._addresses = tuple(addresses)
-        self._inner = httpcore.AnyIOBackend()
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,  # noqa: ASYNC109 (httpcore interface)
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        error: Exception = httpcore.ConnectError(f"no address to connect to for {host}")
-        for address in self._addresses:
-            try:
-                return await self._inner.connect_tcp(
-                    str(address),
-                    port,
-                    timeout=timeout,
-                    local_address=local_address,
-                    socket_options=socket_options,
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                error = exc
-        raise error
-
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,  # noqa: ASYNC109 (httpcore interface)
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        raise httpcore.UnsupportedProtocol("unix sockets are never used for public URLs")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -56,3 +58,17 @@ class BlobStore(Protocol):
     async def check(self) -> None:
         """Raise if the store cannot be written (readiness)."""
         ...
+
+
+async def spool_to_file(chunks: AsyncIterator[bytes], path: Path, max_size: int) -> tuple[str, int]:
+    """Write a stream to `path`, hashing it on the way; BlobTooLarge past `max_size` bytes."""
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("wb") as handle:
+        async for chunk in chunks:
+            size += len(chunk)
+            if size > max_size:
+                raise BlobTooLarge(max_size)
+            digest.update(chunk)
+            await asyncio.to_thread(handle.write, chunk)
+    return digest.hexdigest(), size

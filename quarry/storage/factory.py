@@ -1,4 +1,4 @@
-"""Pick the blob store from STORAGE_URL (`file:///path` or unset for the data folder)."""
+"""Pick the blob store from STORAGE_URL: unset (the data folder), `file:///path` or `s3://bucket`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from urllib.parse import urlparse
 
 from quarry.storage.base import BlobStore
 from quarry.storage.local import LocalBlobStore
+from quarry.storage.s3 import S3BlobStore, parse_storage_url
 
 
 def blob_store(storage_url: str | None, data_dir: Path) -> BlobStore:
@@ -15,4 +16,6 @@ def blob_store(storage_url: str | None, data_dir: Path) -> BlobStore:
     parsed = urlparse(storage_url)
     if parsed.scheme == "file":
         return LocalBlobStore(Path(parsed.path))
-    raise ValueError(f"unsupported STORAGE_URL scheme {parsed.scheme!r} (use file://)")
+    if parsed.scheme == "s3":
+        return S3BlobStore(parse_storage_url(storage_url), data_dir / "tmp")
+    raise ValueError(f"unsupported STORAGE_URL scheme {parsed.scheme!r} (use file:// or s3://)")

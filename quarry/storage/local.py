@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import os
 import re
 import secrets
@@ -12,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from quarry.storage.base import BlobTooLarge, StoredBlob
+from quarry.storage.base import StoredBlob, spool_to_file
 
 _STAGING_KEY = re.compile(r"^[A-Za-z0-9_-]{8,100}$")
 
@@ -34,7 +33,7 @@ class LocalBlobStore:
     async def put_stream(self, chunks: AsyncIterator[bytes], *, max_size: int) -> StoredBlob:
         tmp = self._tmp / secrets.token_hex(16)
         try:
-            digest, size = await _write(tmp, chunks, max_size)
+            digest, size = await spool_to_file(chunks, tmp, max_size)
             key = f"sha256/{digest}"
             final = self._path(key)
             final.parent.mkdir(parents=True, exist_ok=True)
@@ -74,7 +73,7 @@ class LocalBlobStore:
         target = self._staged(staging_key)
         tmp = self._tmp / secrets.token_hex(16)
         try:
-            _, size = await _write(tmp, chunks, max_size)
+            _, size = await spool_to_file(chunks, tmp, max_size)
             await asyncio.to_thread(os.replace, tmp, target)
             return size
         finally:
@@ -97,19 +96,6 @@ class LocalBlobStore:
         if not _STAGING_KEY.fullmatch(staging_key):
             raise ValueError(f"not a staging key: {staging_key!r}")
         return self._staging / staging_key
-
-
-async def _write(path: Path, chunks: AsyncIterator[bytes], max_size: int) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("wb") as handle:
-        async for chunk in chunks:
-            size += len(chunk)
-            if size > max_size:
-                raise BlobTooLarge(max_size)
-            digest.update(chunk)
-            await asyncio.to_thread(handle.write, chunk)
-    return digest.hexdigest(), size
 
 
 async def _read(path: Path, chunk_size: int = 1024 * 1024) -> AsyncIterator[bytes]:

@@ -3,7 +3,8 @@
 The commands are read from the guide itself (`tests/fixtures/batch-runs.txt`, a copy of the
 seed guide); only the placeholders are replaced: the host, YOUR_TOKEN, the schema id, the run
 id, and `https://example.com/...` by a local file server. The connected-storage commands
-(`from-sources`, `integrations/trigger`) need an integration and are covered with integrations.
+(`from-sources`, `integrations/trigger`) run against an S3 integration on a local S3 server
+(moto), with INTEGRATION_ID, the file ids and DRIVE_FILE_ID replaced by its id and keys.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pytest
 
 from tests.e2e.conftest import Api
 from tests.e2e.server import file_server
+from tests.fakes.s3_server import moto_s3
 
 GUIDE = Path(__file__).resolve().parents[1] / "fixtures" / "batch-runs.txt"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -129,3 +131,54 @@ def test_results_carry_values_read_off_the_documents(api: Api, workdir: Path) ->
     assert azure["fields"]["total"] == 279.84
     assert azure["fieldDetails"]["total"]["grounded"] is True
     assert results["qualityhosting.pdf"]["fields"]["invoice_number"] == "30064443"
+
+
+def test_the_connected_storage_commands_work_as_written(api: Api, workdir: Path) -> None:
+    schema_id = api.schema()
+    objects = {
+        "invoices/invoice1.pdf": (workdir / "invoice1.pdf").read_bytes(),
+        "invoices/invoice2.pdf": (workdir / "invoice2.pdf").read_bytes(),
+        "drive/doc.pdf": (workdir / "doc.pdf").read_bytes(),
+    }
+    with moto_s3() as s3, file_server(workdir) as files_url:
+        s3.bucket("seed-guide", objects)
+        answer = api.http.post(
+            "/api/integrations",
+            json={
+                "provider": "S3",
+                "name": "Seed guide bucket",
+                "config": {"bucket": "seed-guide", "endpointUrl": s3.endpoint_url},
+                "credentials": {"accessKeyId": "testing", "secretAccessKey": "testing"},
+            },
+        )
+        assert answer.status_code == 201 and answer.json()["status"] == "ACTIVE", answer.text
+        values = {
+            "http://localhost:4000": api.base_url,
+            "YOUR_TOKEN": api.token,
+            "SCHEMA_ID": schema_id,
+            "INTEGRATION_ID": answer.json()["id"],
+            "file-id-1": "invoices/invoice1.pdf",
+            "file-id-2": "invoices/invoice2.pdf",
+            "DRIVE_FILE_ID": "drive/doc.pdf",
+            "https://example.com": files_url,
+        }
+        commands = [c for c in guide_commands() if any(n in c for n in NEEDS_INTEGRATION)]
+        from_sources, trigger = commands
+
+        imported = run_curl(from_sources, workdir, values)
+        assert set(imported) == {"jobRunId", "importBatchId", "totalFiles"}
+        assert imported["totalFiles"] == 2
+        mixed = run_curl(trigger, workdir, values)
+        assert mixed["totalFiles"] == 2
+
+        for created, source in ((imported, "INTEGRATION"), (mixed, "MIXED")):
+            run = api.wait_run(created["jobRunId"])
+            assert run["status"] == "COMPLETED" and run["completedJobs"] == 2, run
+            assert run["source"] == source and run["importBatchId"] == created["importBatchId"]
+            batch = api.http.get(f"/api/import-batches/{created['importBatchId']}").json()
+            assert (batch["fetchedFiles"], batch["failedFiles"]) == (2, 0)
+    jobs = api.children(mixed["jobRunId"])
+    assert [j["externalRef"] for j in jobs] == ["n8n-1", "n8n-2"]
+    assert [j["source"]["kind"] for j in jobs] == ["URL", "INTEGRATION"]
+    names = [j["document"]["fileName"] for j in api.children(imported["jobRunId"])]
+    assert names == ["invoice1.pdf", "invoice2.pdf"]

@@ -145,9 +145,13 @@ async def test_a_patch_may_clear_the_description_and_set_webhook_endpoints(
 ) -> None:
     created = await create(client, user, description="old")
     url, headers = f"/api/schema/{created['id']}", user["headers"]
-    body = {"description": None, "webhookEndpointIds": ["whk_1", "whk_2"]}
+    hooks = [
+        (await client.post("/api/webhooks", json={"url": u}, headers=headers)).json()["id"]
+        for u in ("https://a.example/hook", "https://b.example/hook")
+    ]
+    body = {"description": None, "webhookEndpointIds": hooks}
     patched = (await client.patch(url, json=body, headers=headers)).json()
-    assert patched["description"] is None and patched["webhookEndpointIds"] == ["whk_1", "whk_2"]
+    assert patched["description"] is None and patched["webhookEndpointIds"] == hooks
     assert patched["version"] == 1
 
 

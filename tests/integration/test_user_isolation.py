@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from typing import Any
 
 import httpx
@@ -10,11 +11,16 @@ import pytest
 from fastapi import FastAPI
 
 from tests.conftest import register
+from tests.fakes.s3_server import moto_s3
 from tests.integration.helpers import create_schema, pdf, wait_job
 
 User = dict[str, Any]
 # routes whose id is not a user's resource id
-NOT_OWNED = {"/api/uploads/{key}"}
+NOT_OWNED = {
+    "/api/uploads/{key}",
+    "/api/integrations/oauth/{provider}/start",
+    "/api/integrations/oauth/{provider}/callback",
+}
 
 
 @pytest.fixture
@@ -40,6 +46,39 @@ async def owned(client: httpx.AsyncClient, user: User) -> dict[str, str]:
         )
     ).json()
     key = (await client.post("/api/auth/api-keys", headers=headers, json={"name": "k"})).json()
+    hook = (
+        await client.post(
+            "/api/webhooks", headers=headers, json={"url": "https://hooks.example.com/q"}
+        )
+    ).json()
+    ping = (await client.post(f"/api/webhooks/{hook['id']}/ping", headers=headers)).json()
+    with moto_s3() as s3:
+        bucket = f"isolation-{secrets.token_hex(4)}"
+        s3.bucket(bucket)
+        integration = (
+            await client.post(
+                "/api/integrations",
+                headers=headers,
+                json={
+                    "provider": "S3",
+                    "name": "bucket",
+                    "config": {"bucket": bucket, "endpointUrl": s3.endpoint_url},
+                    "credentials": {"accessKeyId": "testing", "secretAccessKey": "testing"},
+                },
+            )
+        ).json()
+    imported = (
+        await client.post(
+            "/api/job-runs/from-sources",
+            headers=headers,
+            json={
+                "integrationId": integration["id"],
+                "fileIds": ["a.pdf"],
+                "schemaId": schema_id,
+                "jobType": "EXTRACTION",
+            },
+        )
+    ).json()
     return {
         "job_id": job["id"],
         "run_id": run["id"],
@@ -47,6 +86,10 @@ async def owned(client: httpx.AsyncClient, user: User) -> dict[str, str]:
         "document_id": job["document"]["id"],
         "key_id": key["id"],
         "version": "1",
+        "endpoint_id": hook["id"],
+        "delivery_id": ping["id"],
+        "integration_id": integration["id"],
+        "batch_id": imported["importBatchId"],
     }
 
 
@@ -64,6 +107,8 @@ def body_for(method: str, path: str, own_schema: str) -> dict[str, Any] | None:
     bodies: dict[tuple[str, str], dict[str, Any]] = {
         ("PATCH", "/api/schema/{schema_id}"): {"name": "renamed"},
         ("PATCH", "/api/jobs/{job_id}/extraction"): {"fields": {}},
+        ("PATCH", "/api/webhooks/{endpoint_id}"): {"description": "mine now"},
+        ("POST", "/api/webhooks/{endpoint_id}/send"): {"data": {}},
         ("POST", "/api/jobs/from-document/{document_id}"): {
             "type": "EXTRACTION",
             "schemaId": own_schema,
@@ -98,6 +143,7 @@ async def test_lists_filtered_by_another_users_ids_are_empty(
         ("/api/job-runs", {"schemaId": owned["schema_id"]}),
         ("/api/schema", {}),
         ("/api/auth/api-keys", {}),
+        ("/api/integrations", {}),
     ):
         answer = await client.get(url, params=params, headers=intruder["headers"])
         assert answer.status_code == 200 and answer.json()["total"] == 0, (url, answer.text)

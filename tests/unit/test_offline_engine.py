@@ -12,7 +12,7 @@ from quarry.core.errors import JobErrorCode, JobFailure
 from quarry.core.fields import specs_from_wire
 from quarry.engines.base import EngineContext, ExtractionResult
 from quarry.engines.registry import get_engine
-from quarry.parsing import ParsedDocument, parse
+from quarry.parsing import Line, Page, ParsedDocument, Word, parse
 from quarry.parsing.text import parse_plain_text
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -80,9 +80,18 @@ def test_missing_values_are_null_with_a_reason(azure: ExtractionResult) -> None:
     assert azure.fields["iban"] is None
     assert azure.field_details["iban"]["nullReason"] == "NOT_IN_DOCUMENT"
     assert azure.field_details["iban"]["grounded"] is False
-    assert azure.fields["line_items"] is None
-    assert azure.field_details["line_items"]["nullReason"] == "NOT_EXTRACTED"
-    assert azure.engine == {"name": "offline", "version": "1.0.0"} and azure.pages == 1
+    assert azure.engine == {"name": "offline", "version": "2.0.0"} and azure.pages == 1
+
+
+def test_line_items_come_from_the_table_heading_by_heading(azure: ExtractionResult) -> None:
+    assert azure.fields["line_items"] == [
+        {"amount": 42.0},
+        {"amount": 70.0},
+        {"amount": 0.9},  # "$ 0.90" after a 10 % discount, not the unit price 1.00
+        {"amount": 150.0},
+    ]
+    detail = azure.field_details["line_items[1].amount"]
+    assert detail["grounded"] is True and detail["text"].endswith("70.00")
 
 
 def test_decimal_commas_and_dutch_months() -> None:
@@ -219,3 +228,16 @@ def test_result_is_json_serialisable(azure: ExtractionResult) -> None:
     encoded = json.dumps({"fields": azure.fields, "fieldDetails": azure.field_details})
 
     assert json.loads(encoded)["fields"]["total"] == 279.84
+
+
+def test_a_value_the_ocr_could_not_read_is_illegible() -> None:
+    words = (
+        Word("Total:", (0.1, 0.1, 0.2, 0.12), 0.95),
+        Word("%#@!", (0.25, 0.1, 0.35, 0.12), 0.1),
+    )
+    page = Page(1, 100, 100, words=words, lines=(Line.from_words(words),), source="ocr")
+
+    result = extract(ParsedDocument(pages=(page,), mime_type="image/png"), [INVOICE_FIELDS[7]])
+
+    assert result.fields["total"] is None
+    assert result.field_details["total"]["nullReason"] == "ILLEGIBLE"

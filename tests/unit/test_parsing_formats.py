@@ -10,7 +10,7 @@ import pytest
 
 from quarry.core.errors import JobErrorCode, JobFailure
 from quarry.parsing import parse
-from quarry.parsing.image import NO_OCR_WARNING
+from quarry.parsing.image import NO_TEXT_WARNING
 
 NASTY = Path(__file__).resolve().parents[1] / "fixtures" / "nasty"
 
@@ -119,12 +119,13 @@ def test_html_keeps_visible_text_and_structure_only(tmp_path: Path) -> None:
     ]
 
 
-def test_image_header_is_checked_and_honestly_unread() -> None:
+def test_image_without_text_is_ocred_and_honestly_unread() -> None:
     document = parse(NASTY / "gen_png_renamed.pdf", "image/png", max_pages=1)
 
     (page,) = document.pages
     assert (page.width, page.height) == (400, 200)
-    assert page.words == () and document.warnings == (NO_OCR_WARNING,)
+    assert page.source == "ocr"
+    assert page.words == () and document.warnings == (NO_TEXT_WARNING,)
 
 
 def test_huge_image_is_refused_from_its_header(tmp_path: Path) -> None:

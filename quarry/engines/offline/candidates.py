@@ -11,11 +11,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from quarry.core.fields import FieldSpec
+from quarry.engines.offline.field_roles import role_of
 from quarry.engines.offline.labels import LabelHit
 from quarry.engines.offline.layout_index import LayoutIndex
 from quarry.engines.offline.readers import Hints, Reading, read
 from quarry.engines.offline.regions import LabelStarts, regions
-from quarry.engines.offline.vocabulary import Role, Shape, role_of, shape_of
+from quarry.engines.offline.roles import Role, Shape
+from quarry.engines.offline.vocabulary import shape_of
 
 _PHRASE_BONUS = 0.1
 _MAX_CONFIDENCE = 0.99

@@ -1,4 +1,4 @@
-"""`fieldDetails` entries (spec section 3): grounded values and explained nulls."""
+"""`fieldDetails` entries (spec section 3): grounded values, inferred values and explained nulls."""
 
 from __future__ import annotations
 
@@ -12,12 +12,25 @@ Detail = dict[str, Any]
 
 
 def grounded(words: tuple[Word, ...], page: int, confidence: float) -> Detail:
+    box = _bbox(words) if words else None
     return {
         "confidence": round(confidence, 3),
         "page": page,
-        "bbox": _bbox(words),
+        "bbox": box if box and any(box) else None,
         "text": " ".join(w.text for w in words),
         "grounded": True,
+    }
+
+
+def inferred(evidence: tuple[Word, ...], page: int | None, confidence: float) -> Detail:
+    """A value not printed as such (a currency read off the country in the address): the
+    detail points at the evidence, and says the value itself was not found."""
+    return {
+        "confidence": round(confidence, 3),
+        "page": page if evidence else None,
+        "bbox": _bbox(evidence) if evidence else None,
+        "text": " ".join(w.text for w in evidence) if evidence else None,
+        "grounded": False,
     }
 
 

@@ -1,37 +1,31 @@
-"""The offline engine: honest label–value extraction from the document's own words.
+"""The offline engine: honest extraction from the document's own words, no model, no network.
 
 Pipeline per document: index lines into segments → find every label of every field at once
-(so labels compete) → per field, read typed values in the regions after or under its labels →
-rank → `possibleValues` → details. A value is never invented: it is read off the page (with its
-page, box and source text) or it is null with a `nullReason`.
-
-v1 limits: arrays (line items) are not extracted (null, NOT_EXTRACTED); documents without a
-text layer (images until OCR lands) give NOT_EXTRACTED for every field.
+(so labels compete, and roles no field took act as distractors) → per field, read typed values
+in the regions after or under its labels, or from the layout for the seller's name and address
+→ choose total, subtotal and tax together so the document's arithmetic holds → arrays of
+objects from tables → `possibleValues` → details. A value is read off the page (with its page,
+box and source text) or it is null with a `nullReason`; the few values inferred rather than
+read (a currency from the country) are marked `grounded: false`.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from quarry.core.fields import FieldSpec, FieldType
 from quarry.engines.base import EngineContext, ExtractionResult, NullReason
-from quarry.engines.offline.candidates import Target, candidates
-from quarry.engines.offline.choices_scan import resolve_choices
+from quarry.engines.offline.candidates import Target
+from quarry.engines.offline.context import DocumentContext
 from quarry.engines.offline.details import Detail, grounded, null
-from quarry.engines.offline.fallbacks import FALLBACKS
-from quarry.engines.offline.labels import LabelHit, find_hits
 from quarry.engines.offline.layout_index import LayoutIndex
-from quarry.engines.offline.readers import Hints
-from quarry.engines.offline.regions import label_starts
-from quarry.engines.offline.values.dates import DateOrder, infer_date_order
-from quarry.engines.offline.values.numbers import infer_decimal_style
-from quarry.engines.offline.vocabulary import ROLES, Phrase, label_phrases, role_phrases, tokens
+from quarry.engines.offline.line_items import extract_rows
+from quarry.engines.offline.resolvers import resolve
 from quarry.parsing.model import ParsedDocument
 
 ENGINE_NAME = "offline"
-ENGINE_VERSION = "1.0.0"
+ENGINE_VERSION = "2.0.0"
 
 
 class OfflineEngine:
@@ -47,7 +41,7 @@ class OfflineEngine:
                 values[spec.name] = None
                 details[spec.name] = null(NullReason.NOT_EXTRACTED)
         else:
-            _Run(index, context.fields).fill(values, details)
+            _Run(document, index, context.fields).fill(values, details)
         return ExtractionResult(
             fields=values,
             field_details=details,
@@ -60,22 +54,13 @@ class OfflineEngine:
 class _Run:
     """One document, one schema: labels found once, then every field filled."""
 
-    def __init__(self, index: LayoutIndex, fields: Sequence[FieldSpec]) -> None:
-        self.index = index
+    def __init__(
+        self, document: ParsedDocument, index: LayoutIndex, fields: Sequence[FieldSpec]
+    ) -> None:
+        self.document = document
         self.fields = fields
-        self.targets = [t for spec in fields for t in _targets(spec, spec.name)]
-        texts = list(index.texts())
-        order = infer_date_order(texts)
-        self.hints = Hints(
-            date_order=order or DateOrder.DMY,
-            date_order_known=order is not None,
-            decimal_style=infer_decimal_style(texts),
-        )
-        self.hits = find_hits(index, _phrases(self.targets))
-        self.starts = label_starts(self.hits)
-        self.by_key: dict[str, list[LabelHit]] = defaultdict(list)
-        for hit in self.hits:
-            self.by_key[hit.key].append(hit)
+        targets = [t for spec in fields for t in _targets(spec, spec.name)]
+        self.ctx = DocumentContext(index, targets)
 
     def fill(self, values: dict[str, Any], details: dict[str, Detail]) -> None:
         for spec in self.fields:
@@ -83,51 +68,65 @@ class _Run:
 
     def _value(self, spec: FieldSpec, path: str, details: dict[str, Detail]) -> Any:
         if spec.is_array:
-            details[path] = null(NullReason.NOT_EXTRACTED)
-            return None
+            return self._array(spec, path, details)
         if spec.type is FieldType.OBJECT:
             found = {p.name: self._value(p, f"{path}.{p.name}", details) for p in spec.properties}
             return found if any(v is not None for v in found.values()) else None
-        value, detail = self._scalar(Target(path, spec))
+        value, detail = resolve(self.ctx, Target(path, spec))
         details[path] = detail
         return value
 
-    def _scalar(self, target: Target) -> tuple[Any, Detail]:
-        hits = self.by_key.get(target.path, [])
-        found = candidates(target, hits, self.index, self.starts, self.hints)
-        if not found and target.role is not None and target.role.key in FALLBACKS:
-            fallback = FALLBACKS[target.role.key](self.index, self.hits, self.hints)
-            found = [fallback] if fallback is not None else []
-        if target.spec.possible_values:
-            return resolve_choices(target.spec, found, self.index)
-        if found:
-            best = found[0]
-            return best.reading.value, grounded(best.reading.words, best.page, best.confidence)
-        return None, _missing(hits)
+    def _array(self, spec: FieldSpec, path: str, details: dict[str, Detail]) -> Any:
+        if spec.type is FieldType.OBJECT:
+            rows = extract_rows(self.document, self.ctx, spec.properties)
+            if not rows:
+                details[path] = null(NullReason.NOT_IN_DOCUMENT)
+                return None
+            items = []
+            for number, row in enumerate(rows):
+                item: dict[str, Any] = {}
+                for prop in spec.properties:
+                    cell = row.get(prop.name)
+                    key = f"{path}[{number}].{prop.name}"
+                    item[prop.name] = cell.value if cell is not None else None
+                    details[key] = (
+                        grounded(cell.words, cell.page, cell.confidence)
+                        if cell is not None
+                        else null(NullReason.NOT_IN_DOCUMENT)
+                    )
+                items.append(item)
+            details[path] = {
+                "confidence": round(min(r.confidence for r in rows), 3),
+                "page": next(iter(rows[0].cells.values())).page,
+                "bbox": None,
+                "text": None,
+                "grounded": True,
+            }
+            return items
+        return self._scalar_array(spec, path, details)
 
-
-def _missing(hits: Sequence[LabelHit]) -> Detail:
-    if hits:  # a label was seen, but nothing readable next to it
-        return null(NullReason.NOT_EXTRACTED, words=hits[0].words, page=hits[0].line.page)
-    return null(NullReason.NOT_IN_DOCUMENT)
+    def _scalar_array(self, spec: FieldSpec, path: str, details: dict[str, Detail]) -> Any:
+        found = self.ctx.candidates_for(Target(path, spec))
+        values: list[Any] = []
+        for candidate in found:
+            if candidate.reading.value in values:
+                continue
+            key = f"{path}[{len(values)}]"
+            details[key] = grounded(candidate.reading.words, candidate.page, candidate.confidence)
+            values.append(candidate.reading.value)
+        if not values:
+            details[path] = null(NullReason.NOT_IN_DOCUMENT)
+            return None
+        first = details[f"{path}[0]"]
+        details[path] = {**first, "bbox": None, "text": None}
+        return values
 
 
 def _targets(spec: FieldSpec, path: str) -> Iterator[Target]:
-    if spec.is_array:
-        return
     if spec.type is FieldType.OBJECT:
+        if spec.is_array:
+            return  # arrays of objects come from tables
         for prop in spec.properties:
             yield from _targets(prop, f"{path}.{prop.name}")
     else:
         yield Target(path, spec)
-
-
-def _phrases(targets: Sequence[Target]) -> dict[str, tuple[Phrase, ...]]:
-    phrases = {t.path: label_phrases(t.spec) for t in targets}
-    taken = {t.role.key for t in targets if t.role is not None}
-    for role in ROLES:
-        if role.key not in taken:
-            phrases[f"role:{role.key}"] = tuple(
-                (" ".join(tokens(label)), weight) for label, weight in role_phrases(role)
-            )
-    return phrases

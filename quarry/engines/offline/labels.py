@@ -41,10 +41,13 @@ class LabelHit:
 
 def find_hits(index: LayoutIndex, phrases: Mapping[str, Sequence[Phrase]]) -> list[LabelHit]:
     """Every winning label hit in the document, in reading order."""
-    by_length: dict[int, list[tuple[str, str, float]]] = defaultdict(list)
+    grouped: dict[int, list[tuple[str, str, float]]] = defaultdict(list)
     for key, key_phrases in phrases.items():
         for phrase, weight in key_phrases:
-            by_length[len(phrase.split())].append((phrase, key, weight))
+            grouped[len(phrase.split())].append((phrase, key, weight))
+    by_length = {
+        length: _Phrases([p for p, _, _ in table], table) for length, table in grouped.items()
+    }
     hits: list[LabelHit] = []
     for line in index.lines:
         for number, segment in enumerate(line.segments):
@@ -53,21 +56,28 @@ def find_hits(index: LayoutIndex, phrases: Mapping[str, Sequence[Phrase]]) -> li
     return hits
 
 
+@dataclass(frozen=True)
+class _Phrases:
+    """The phrases of one length (in tokens), and (phrase, key, weight) for each."""
+
+    choices: list[str]
+    table: list[tuple[str, str, float]]
+
+
 def _segment_hits(
     line: IndexedLine,
     number: int,
     segment: Segment,
-    by_length: Mapping[int, list[tuple[str, str, float]]],
+    by_length: Mapping[int, _Phrases],
 ) -> Iterator[LabelHit]:
     tokens = [token for token, _ in segment.tokens]
-    for length, table in by_length.items():
-        choices = [phrase for phrase, _, _ in table]
+    for length, phrases in by_length.items():
         for start in range(len(tokens) - length + 1):
             window = " ".join(tokens[start : start + length])
             for _, score, position in process.extract(
-                window, choices, scorer=fuzz.ratio, score_cutoff=MIN_LABEL_SCORE, limit=None
+                window, phrases.choices, scorer=fuzz.ratio, score_cutoff=MIN_LABEL_SCORE, limit=None
             ):
-                phrase, key, weight = table[position]
+                phrase, key, weight = phrases.table[position]
                 if len(phrase) <= _EXACT_ONLY_CHARS and window != phrase:
                     continue
                 hit = _hit(

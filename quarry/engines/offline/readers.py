@@ -7,12 +7,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from quarry.engines.offline.company import company_span, name_text, trim_name
+from quarry.engines.offline.roles import Shape
 from quarry.engines.offline.values.booleans import parse_boolean
 from quarry.engines.offline.values.currency import currency_of_name, currency_of_token, vote
 from quarry.engines.offline.values.dates import DateOrder, find_dates
 from quarry.engines.offline.values.numbers import DecimalStyle, parse_number
-from quarry.engines.offline.vocabulary import Shape
-from quarry.parsing.model import Word
+from quarry.parsing.model import Word, union_bbox
 
 _PUNCTUATION_ONLY = re.compile(r"^[\W_]+$")
 _EDGE_PUNCTUATION = ":;,-–—#*|"
@@ -20,6 +21,7 @@ _DIGIT_GROUP = re.compile(r"^\d{2,4}$")
 _COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
 _AMBIGUOUS_DATE_QUALITY = 0.8
 _INTEGER_AMOUNT_QUALITY = 0.85
+_MAX_NAME_WORDS = 8
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,34 @@ def read_text(segments: Sequence[Sequence[Word]], hints: Hints) -> Reading | Non
     return None
 
 
+def read_name(segments: Sequence[Sequence[Word]], hints: Hints) -> Reading | None:
+    """A name: the company name with its legal form when there is one, else the text up to
+    the first break (a colon, a long number)."""
+    for segment in segments:
+        words = list(segment)
+        span = company_span(words)
+        words = words[span[0] : span[1]] if span is not None else _until_break(words)
+        trimmed = trim_name(words)
+        text = name_text(trimmed)
+        if trimmed and sum(ch.isalpha() for ch in text) >= 2:
+            return Reading(text, trimmed)
+    return None
+
+
+def _until_break(words: Sequence[Word]) -> list[Word]:
+    kept: list[Word] = []
+    start = 0
+    while start < len(words) and not any(ch.isalnum() for ch in words[start].text):
+        start += 1
+    for word in words[start : start + _MAX_NAME_WORDS]:
+        if sum(ch.isdigit() for ch in word.text) >= 3 and kept:
+            break
+        kept.append(word)
+        if word.text.endswith((":", ";", "|")):
+            break
+    return kept
+
+
 def read_code(segments: Sequence[Sequence[Word]], hints: Hints) -> Reading | None:
     words = _flat(segments)
     for index, word in enumerate(words):
@@ -89,7 +119,7 @@ def _is_date_only(token: str) -> bool:
 
 
 def read_money(segments: Sequence[Sequence[Word]], hints: Hints) -> Reading | None:
-    numbers = _numbers(_flat(segments), hints, allow_percent=False)
+    numbers = _numbers(join_split_amounts(_flat(segments)), hints, allow_percent=False)
     with_decimals = [n for n in numbers if n[2]]
     if with_decimals:
         value, word, _ = with_decimals[-1]
@@ -98,6 +128,23 @@ def read_money(segments: Sequence[Sequence[Word]], hints: Hints) -> Reading | No
         value, word, _ = numbers[-1]
         return Reading(value, (word,), _INTEGER_AMOUNT_QUALITY)
     return None
+
+
+_SPLIT_HEAD = re.compile(r"^\D{0,3}\d{1,7}[.,]$")
+_SPLIT_TAIL = re.compile(r"^\d{2}$")
+
+
+def join_split_amounts(words: Sequence[Word]) -> list[Word]:
+    """OCR often splits an amount at its decimal mark ("39. 90", "RM96. 20"): join them."""
+    joined: list[Word] = []
+    for word in words:
+        if joined and _SPLIT_HEAD.match(joined[-1].text) and _SPLIT_TAIL.match(word.text):
+            head = joined.pop()
+            box = union_bbox((head.bbox, word.bbox))
+            joined.append(Word(head.text + word.text, box, min(head.confidence, word.confidence)))
+        else:
+            joined.append(word)
+    return joined
 
 
 def read_number(segments: Sequence[Sequence[Word]], hints: Hints) -> Reading | None:
@@ -143,9 +190,20 @@ def _joined(words: Sequence[Word]) -> tuple[list[int], str]:
 
 
 def read_date(segments: Sequence[Sequence[Word]], hints: Hints) -> Reading | None:
+    """The first date after a label, compact `20180428` included."""
+    return _read_date(segments, hints, compact=True)
+
+
+def read_unlabelled_date(segments: Sequence[Sequence[Word]], hints: Hints) -> Reading | None:
+    return _read_date(segments, hints, compact=False)
+
+
+def _read_date(
+    segments: Sequence[Sequence[Word]], hints: Hints, *, compact: bool
+) -> Reading | None:
     words = _flat(segments)
     starts, text = _joined(words)
-    found = find_dates(text, hints.date_order)
+    found = find_dates(text, hints.date_order, compact=compact)
     if not found:
         return None
     match = found[0]
@@ -190,4 +248,5 @@ READERS: dict[Shape, Reader] = {
     Shape.DATE: read_date,
     Shape.BOOLEAN: read_boolean,
     Shape.CURRENCY: read_currency,
+    Shape.NAME: read_name,
 }

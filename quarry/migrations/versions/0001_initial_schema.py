@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 13:17:40.578196
+Create Date: 2026-11-28 14:01:15.941402
 """
 
 from __future__ import annotations
@@ -174,6 +174,38 @@ def upgrade() -> None:
         op.f("ix_idempotency_record_created_at"), "idempotency_record", ["created_at"], unique=False
     )
     op.create_table(
+        "integration",
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("user_id", sa.String(length=40), nullable=False),
+        sa.Column(
+            "provider",
+            sa.Enum("S3", "GOOGLE_DRIVE", "DROPBOX", name="provider", native_enum=False, length=20),
+            nullable=False,
+        ),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("config", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("credentials_sealed", sa.Text(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum("ACTIVE", "ERROR", name="integrationstatus", native_enum=False, length=20),
+            nullable=False,
+        ),
+        sa.Column("status_message", sa.Text(), nullable=True),
+        sa.Column("checked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["user_account.id"],
+            name=op.f("fk_integration_user_id_user_account"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_integration")),
+    )
+    op.create_index(
+        "ix_integration_user_created", "integration", ["user_id", "created_at"], unique=False
+    )
+    op.create_table(
         "refresh_token",
         sa.Column("id", sa.String(length=40), nullable=False),
         sa.Column("user_id", sa.String(length=40), nullable=False),
@@ -196,6 +228,42 @@ def upgrade() -> None:
         op.f("ix_refresh_token_family_id"), "refresh_token", ["family_id"], unique=False
     )
     op.create_index(op.f("ix_refresh_token_user_id"), "refresh_token", ["user_id"], unique=False)
+    op.create_table(
+        "webhook_endpoint",
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("user_id", sa.String(length=40), nullable=False),
+        sa.Column("url", sa.Text(), nullable=False),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column(
+            "delivery_mode",
+            sa.Enum("AUTOMATIC", "MANUAL", name="deliverymode", native_enum=False, length=10),
+            nullable=False,
+        ),
+        sa.Column("events", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column(
+            "body_format",
+            sa.Enum("JSON", "XML", "FORM", name="bodyformat", native_enum=False, length=10),
+            nullable=False,
+        ),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("secret_sealed", sa.Text(), nullable=False),
+        sa.Column("consecutive_dead", sa.Integer(), nullable=False),
+        sa.Column("disabled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("disabled_reason", sa.Text(), nullable=True),
+        sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["user_account.id"],
+            name=op.f("fk_webhook_endpoint_user_id_user_account"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_endpoint")),
+    )
+    op.create_index(
+        op.f("ix_webhook_endpoint_user_id"), "webhook_endpoint", ["user_id"], unique=False
+    )
     op.create_table(
         "extraction_schema_version",
         sa.Column("schema_id", sa.String(length=40), nullable=False),
@@ -251,6 +319,8 @@ def upgrade() -> None:
         sa.Column("callback_url", sa.Text(), nullable=True),
         sa.Column("cancel_requested_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("event_seq", sa.Integer(), nullable=False),
+        sa.Column("progress_event_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("progress_pending", sa.Boolean(), nullable=False),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -270,6 +340,73 @@ def upgrade() -> None:
     )
     op.create_index("ix_job_run_user_created", "job_run", ["user_id", "created_at"], unique=False)
     op.create_index("ix_job_run_user_status", "job_run", ["user_id", "status"], unique=False)
+    op.create_table(
+        "webhook_delivery",
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("user_id", sa.String(length=40), nullable=False),
+        sa.Column("endpoint_id", sa.String(length=40), nullable=True),
+        sa.Column("callback_url", sa.Text(), nullable=True),
+        sa.Column("event_id", sa.String(length=40), nullable=False),
+        sa.Column("event_type", sa.String(length=40), nullable=False),
+        sa.Column("run_id", sa.String(length=40), nullable=True),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "PENDING",
+                "SUCCEEDED",
+                "RETRYING",
+                "DEAD",
+                name="deliverystatus",
+                native_enum=False,
+                length=10,
+            ),
+            nullable=False,
+        ),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("round_start", sa.Integer(), nullable=False),
+        sa.Column("last_status_code", sa.Integer(), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("attempt_started_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["endpoint_id"],
+            ["webhook_endpoint.id"],
+            name=op.f("fk_webhook_delivery_endpoint_id_webhook_endpoint"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["event_id"],
+            ["event.id"],
+            name=op.f("fk_webhook_delivery_event_id_event"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["user_account.id"],
+            name=op.f("fk_webhook_delivery_user_id_user_account"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_delivery")),
+    )
+    op.create_index(
+        "ix_webhook_delivery_endpoint_created",
+        "webhook_delivery",
+        ["endpoint_id", "created_at"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_webhook_delivery_event_id"), "webhook_delivery", ["event_id"], unique=False
+    )
+    op.create_index(
+        "ix_webhook_delivery_open",
+        "webhook_delivery",
+        ["next_attempt_at"],
+        unique=False,
+        postgresql_where="status IN ('PENDING', 'RETRYING')",
+    )
     op.create_table(
         "import_batch",
         sa.Column("id", sa.String(length=40), nullable=False),

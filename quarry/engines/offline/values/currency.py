@@ -62,6 +62,9 @@ _NAMES = {
     "swiss francs": "CHF",
 }
 _CODE_WEIGHT = 2
+_BARE_SYMBOLS = frozenset({"$", "€", "£", "¥", "₹", "us$", "s$", "hk$", "a$", "c$", "r$"})
+_IN_BRACKETS = re.compile(r"\((RM|Rs|[A-Z]{3})\)")
+_NUMBER_LIKE = re.compile(r"^[-+(]?\d[\d.,' ]*\)?$")
 _AMOUNT_AFFIX = re.compile(r"^(rm|rs\.?|us\$|hk\$|s\$|a\$|c\$|r\$)[-\d]", re.IGNORECASE)
 
 
@@ -73,18 +76,27 @@ def currency_of_token(token: str) -> tuple[str, int] | None:
     lowered = text.lower()
     if lowered in _WORD_SYMBOLS:
         return _WORD_SYMBOLS[lowered], 1
+    code = _symbol_code(text, lowered)
+    if code is not None:
+        return code, 1
+    bracketed = _IN_BRACKETS.search(token)  # "Amount(RM)", "Total (EUR)"
+    return currency_of_token(bracketed.group(1)) if bracketed else None
+
+
+def _symbol_code(text: str, lowered: str) -> str | None:
     affix = _AMOUNT_AFFIX.match(lowered)
     if affix:
         key = affix.group(1)
-        return _PREFIXED_SYMBOLS.get(key) or _WORD_SYMBOLS[
-            key.rstrip(".") if key.startswith("rs") else key
-        ], 1
+        return (
+            _PREFIXED_SYMBOLS.get(key)
+            or _WORD_SYMBOLS[key.rstrip(".") if key.startswith("rs") else key]
+        )
     for prefix, code in _PREFIXED_SYMBOLS.items():
         if prefix in lowered:
-            return code, 1
+            return code
     for symbol, code in _SYMBOLS.items():
-        if symbol in text:
-            return code, 1
+        if text == symbol or (symbol in text and _NUMBER_LIKE.match(text.replace(symbol, ""))):
+            return code
     return None
 
 
@@ -99,6 +111,8 @@ def vote(tokens: Sequence[str]) -> tuple[str, int] | None:
     first: dict[str, int] = {}
     for index, token in enumerate(tokens):
         found = currency_of_token(token)
+        if found and not _stands_by_amount(tokens, index):
+            continue
         if found:
             scores[found[0]] += found[1]
             first.setdefault(found[0], index)
@@ -110,6 +124,39 @@ def vote(tokens: Sequence[str]) -> tuple[str, int] | None:
         first[other] = min(first[other], first["USD"])
     best = max(scores, key=lambda code: (scores[code], -first[code]))
     return best, first[best]
+
+
+def vote_lines(lines: Sequence[Sequence[str]]) -> tuple[str, int, int, int] | None:
+    """`vote` over several lines (a bare symbol's neighbours are on its own line):
+    (code, its score, line index, token index) of the best-supported currency."""
+    scores: Counter[str] = Counter()
+    first: dict[str, tuple[int, int]] = {}
+    for number, tokens in enumerate(lines):
+        for index, token in enumerate(tokens):
+            found = currency_of_token(token)
+            if found and _stands_by_amount(tokens, index):
+                scores[found[0]] += found[1]
+                first.setdefault(found[0], (number, index))
+    if not scores:
+        return None
+    flat = [t for tokens in lines for t in tokens]
+    if "USD" in scores and _DOLLAR_CODES & scores.keys() and not _explicit_usd(flat):
+        other = max(_DOLLAR_CODES & scores.keys(), key=lambda c: scores[c])
+        scores[other] += scores.pop("USD")
+        first[other] = min(first[other], first.pop("USD"))
+    best = max(scores, key=lambda code: (scores[code], tuple(-x for x in first[code])))
+    return best, scores[best], *first[best]
+
+
+def _stands_by_amount(tokens: Sequence[str], index: int) -> bool:
+    """A bare symbol counts only next to an amount: "$ 4.11", "45,93 €" (not "4.00 $", where
+    OCR often reads a tax code S as a dollar sign)."""
+    symbol = tokens[index].strip(":;,()[]*").lower()
+    if symbol not in _BARE_SYMBOLS:
+        return True
+    after = index + 1 < len(tokens) and bool(_NUMBER_LIKE.match(tokens[index + 1]))
+    before = index > 0 and bool(_NUMBER_LIKE.match(tokens[index - 1]))
+    return after or (before and "$" not in symbol)
 
 
 def _explicit_usd(tokens: Sequence[str]) -> bool:

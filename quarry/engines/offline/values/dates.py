@@ -44,6 +44,7 @@ _DAY_FIRST = re.compile(
     + r"[\s,/-]*(?:de\s+)?(\d{4}|\d{2}(?!\d))"
 )
 _MONTH_FIRST = re.compile(_MONTH + r"\s+(\d{1,2})(?:st|nd|rd|th)?\s*,?\s*(\d{4})")
+_COMPACT = re.compile(r"(?<![\d])((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?!\d)")
 
 
 class DateOrder(StrEnum):
@@ -74,9 +75,13 @@ def infer_date_order(texts: Iterable[str]) -> DateOrder | None:
     return DateOrder.DMY if dmy > mdy else DateOrder.MDY
 
 
-def find_dates(text: str, order: DateOrder = DateOrder.DMY) -> list[DateMatch]:
-    """Every date in `text`, left to right."""
+def find_dates(
+    text: str, order: DateOrder = DateOrder.DMY, *, compact: bool = False
+) -> list[DateMatch]:
+    """Every date in `text`, left to right; `compact` also reads `20180428` (after a label)."""
     found = [*_numeric(text, order), *_named(text)]
+    if compact:
+        found.extend(_compact(text))
     found.sort(key=lambda m: m.start)
     kept: list[DateMatch] = []
     for match in found:
@@ -117,6 +122,13 @@ def _named(text: str) -> Iterator[DateMatch]:
     for match in _MONTH_FIRST.finditer(text):
         month = _month(match.group(1))
         value = _make(int(match.group(3)), month, int(match.group(2))) if month else None
+        if value is not None:
+            yield DateMatch(value, match.start(), match.end(), False)
+
+
+def _compact(text: str) -> Iterator[DateMatch]:
+    for match in _COMPACT.finditer(text):
+        value = _make(int(match.group(1)), int(match.group(2)), int(match.group(3)))
         if value is not None:
             yield DateMatch(value, match.start(), match.end(), False)
 

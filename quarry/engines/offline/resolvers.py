@@ -1,0 +1,200 @@
+"""One scalar field → (value, detail), by the field's role.
+
+total, subtotal, tax   chosen together (`totals.reconcile`); a missing part is derived
+                       from the other two only when the difference is printed
+vendor                 a labelled name ("Sold by", "Account holder") or the layout's name
+                       at the top of page 1 (`parties`)
+vendor_address         a labelled address, or the address block under the vendor's name
+currency               a labelled currency, else the document's symbols and codes, else
+                       the country the document comes from (not grounded: inferred)
+date                   labelled, else the first date not announced as another date
+anything else          the best labelled candidate
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections.abc import Callable
+from typing import Any
+
+from quarry.core.fields import FieldSpec, FieldType
+from quarry.engines.base import NullReason
+from quarry.engines.offline.candidates import Candidate, Target
+from quarry.engines.offline.choices_scan import resolve_choices
+from quarry.engines.offline.company import name_text
+from quarry.engines.offline.context import DocumentContext
+from quarry.engines.offline.details import Detail, grounded, inferred, null
+from quarry.engines.offline.locale_hints import locale_votes
+from quarry.engines.offline.parties import address_after
+from quarry.engines.offline.readers import Reading, read_currency, read_unlabelled_date
+from quarry.engines.offline.totals import difference
+from quarry.engines.offline.values.currency import vote_lines
+from quarry.parsing.model import Word
+
+Resolution = tuple[Any, Detail]
+_DATE_FALLBACK_CONFIDENCE = 0.4
+_DERIVED_CONFIDENCE = 0.5
+_CURRENCY_CONFIDENCE = 0.6
+_LOCALE_CONFIDENCE = 0.45
+_LABEL_OVER_LAYOUT = 0.75
+_ADDRESS_LABEL_MIN = 0.85
+_OTHER_DATES = ("due_date", "order_date", "delivery_date")
+
+
+def resolve(ctx: DocumentContext, target: Target) -> Resolution:
+    found = ctx.candidates_for(target)
+    role = target.role.key if target.role is not None else None
+    if role == "vat_id":  # "BTW 21 %" is a rate, not a VAT number
+        found = [c for c in found if len(re.sub(r"\W", "", str(c.reading.value))) >= _MIN_VAT_CHARS]
+    special = _SPECIAL.get(role or "")
+    if special is not None:
+        found = special(ctx, target, found)
+    if target.spec.possible_values:
+        return resolve_choices(target.spec, found, ctx.index)
+    if found:
+        best = found[0]
+        value = _canonical(role, best.reading.value)
+        return value, grounded(best.reading.words, best.page, best.confidence)
+    if role == "currency":
+        return _locale_currency(ctx)
+    return None, _missing(ctx, target)
+
+
+_MIN_VAT_CHARS = 6
+_ILLEGIBLE_CONFIDENCE = 0.4  # OCR words after a label read this poorly: there, but unreadable
+_VAT_ID = re.compile(r"^[A-Z]{2}[0-9A-Z][0-9A-Z. ]{6,16}$")
+
+
+def _canonical(role: str | None, value: Any) -> Any:
+    """VAT numbers without the dots and spaces some documents print ("NL8152.54.295.B01")."""
+    if role == "vat_id" and isinstance(value, str) and _VAT_ID.match(value):
+        return re.sub(r"[. ]", "", value)
+    return value
+
+
+def _missing(ctx: DocumentContext, target: Target) -> Detail:
+    hits = ctx.by_key.get(target.path, [])
+    if not hits:
+        return null(NullReason.NOT_IN_DOCUMENT)
+    hit = hits[0]  # a label was seen, but nothing readable next to it
+    segments = hit.line.segments
+    after = [
+        *segments[hit.segment].words[hit.last_word + 1 :],
+        *(w for segment in segments[hit.segment + 1 :] for w in segment.words),
+    ]
+    if after and statistics.fmean(w.confidence for w in after) < _ILLEGIBLE_CONFIDENCE:
+        return null(NullReason.ILLEGIBLE, words=hit.words, page=hit.line.page)
+    return null(NullReason.NOT_EXTRACTED, words=hit.words, page=hit.line.page)
+
+
+def _amount(ctx: DocumentContext, target: Target, found: list[Candidate]) -> list[Candidate]:
+    assert target.role is not None
+    amounts = ctx.amounts
+    chosen = getattr(amounts, target.role.key)
+    if chosen is not None:
+        return [chosen]
+    other = {"subtotal": amounts.tax, "tax": amounts.subtotal}.get(target.role.key)
+    value = difference(amounts.total, other)
+    printed = ctx.find_amount(value) if value is not None else None
+    if printed is None:
+        return [c for c in found if target.role.key != "total" or float(c.reading.value) > 0]
+    word, line = printed
+    reading = Reading(value, (word,))
+    return [Candidate(reading, line.page, _DERIVED_CONFIDENCE, _DERIVED_CONFIDENCE, line.number)]
+
+
+def _vendor(ctx: DocumentContext, target: Target, found: list[Candidate]) -> list[Candidate]:
+    ranked = _vendors(ctx, found)
+    ctx.memo["vendor"] = ranked
+    return ranked
+
+
+def _vendors(ctx: DocumentContext, found: list[Candidate]) -> list[Candidate]:
+    if found and found[0].confidence >= _LABEL_OVER_LAYOUT:
+        return found
+    names = ctx.layout_names()
+    if not names:
+        return found
+    name = names[0]
+    reading = Reading(name_text(name.words), name.words)
+    layout = Candidate(reading, name.line.page, name.score, name.score, name.line.number)
+    return sorted([*found, layout], key=lambda c: -c.confidence)
+
+
+def _address(ctx: DocumentContext, target: Target, found: list[Candidate]) -> list[Candidate]:
+    if found and found[0].confidence >= _ADDRESS_LABEL_MIN:
+        return found
+    if "vendor" not in ctx.memo:
+        vendor_target = Target("vendor", FieldSpec(name="vendor", type=FieldType.TEXT))
+        _vendor(ctx, vendor_target, ctx.role_candidates("vendor", FieldType.TEXT))
+    chosen = [(c.reading.words, ctx.line_of(c.reading.words[0])) for c in ctx.memo["vendor"][:1]]
+    names = ctx.layout_names()
+    for words, line in [*chosen, *((n.words, n.line) for n in names[:3])]:
+        block = address_after(ctx.index, line, words, ctx.customer_block)
+        if block is not None:
+            reading = Reading(block.text, block.words)
+            return [Candidate(reading, block.page, block.score, block.score, line.number)]
+    return found
+
+
+def _date(ctx: DocumentContext, target: Target, found: list[Candidate]) -> list[Candidate]:
+    if found:
+        return found
+    other = {h.line.number for key in _OTHER_DATES for h in ctx.hits_of_role(key)}
+    for line in ctx.index.lines:
+        if line.number in other:
+            continue
+        reading = read_unlabelled_date([s.words for s in line.segments], ctx.hints)
+        if reading is not None:
+            conf = _DATE_FALLBACK_CONFIDENCE * reading.quality
+            return [Candidate(reading, line.page, conf, conf, line.number)]
+    return []
+
+
+def _currency(ctx: DocumentContext, target: Target, found: list[Candidate]) -> list[Candidate]:
+    """A labelled currency, else the best-supported symbol or code, unless the document's
+    country says otherwise more strongly (then `_locale_currency` decides)."""
+    if found:
+        return found
+    lines = [tuple(w for s in line.segments for w in s.words) for line in ctx.index.lines]
+    voted = vote_lines([[w.text for w in words] for words in lines])
+    if voted is None:
+        return _named_currency(ctx, lines)
+    code, support, line_number, position = voted
+    locale = locale_votes(ctx.index.texts()).most_common(1)
+    if locale and locale[0][0] != code and locale[0][1] > 2 * support:
+        return []
+    line = ctx.index.lines[line_number]
+    reading = Reading(code, (lines[line_number][position],))
+    return [Candidate(reading, line.page, _CURRENCY_CONFIDENCE, _CURRENCY_CONFIDENCE, line.number)]
+
+
+def _named_currency(ctx: DocumentContext, lines: list[tuple[Word, ...]]) -> list[Candidate]:
+    """ "All prices are in US Dollars"."""
+    for line, words in zip(ctx.index.lines, lines, strict=True):
+        reading = read_currency([words], ctx.hints)
+        if reading is not None:
+            conf = _CURRENCY_CONFIDENCE
+            return [Candidate(reading, line.page, conf, conf, line.number)]
+    return []
+
+
+def _locale_currency(ctx: DocumentContext) -> Resolution:
+    votes = locale_votes(ctx.index.texts())
+    if not votes:
+        return None, null(NullReason.NOT_IN_DOCUMENT)
+    code, count = votes.most_common(1)[0]
+    confidence = min(_LOCALE_CONFIDENCE + 0.05 * (count - 1), 0.6)
+    return code, inferred((), None, confidence)
+
+
+_SPECIAL: dict[str, Callable[[DocumentContext, Target, list[Candidate]], list[Candidate]]] = {
+    "total": _amount,
+    "subtotal": _amount,
+    "tax": _amount,
+    "vendor": _vendor,
+    "vendor_address": _address,
+    "date": _date,
+    "currency": _currency,
+}

@@ -27,6 +27,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quarry.core.config import Settings
+from quarry.core.crypto import SealedValueError
 from quarry.core.time import utcnow
 from quarry.events import service as events
 from quarry.events.models import Event
@@ -140,7 +141,16 @@ async def _claim(runtime: Runtime, delivery_id: str) -> Claim | None:
         if event.type == PROGRESS and await _run_finished_after(session, event):
             _close(delivery, DeliveryStatus.SUCCEEDED, "not sent: superseded by the run's end")
             return None
-        return await _start_attempt(session, runtime, delivery, endpoint, event)
+        try:
+            return await _start_attempt(session, runtime, delivery, endpoint, event)
+        except SealedValueError:  # the key changed: retrying cannot help, and must not loop
+            _close(
+                delivery,
+                DeliveryStatus.DEAD,
+                "not sent: the signing secret cannot be "
+                "opened with the configured WEBHOOK_ENCRYPTION_KEY; rotate the secret",
+            )
+            return None
 
 
 def _due(delivery: WebhookDelivery) -> bool:

@@ -9,8 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from quarry.core.config import Settings
+from quarry.core.crypto import SecretBox
+from quarry.runtime import Runtime
 from tests.conftest import make_settings
 from tests.fakes.webhook_receiver import WebhookReceiver, always, fail_first, webhook_receiver
 from tests.integration.helpers import wait_run
@@ -154,3 +157,29 @@ async def _first_failed(
 ) -> list[dict[str, Any]] | None:
     rows = await deliveries(client, headers, endpoint_id)
     return rows if rows and rows[0]["attempts"] >= 1 and rows[0]["lastError"] else None
+
+
+async def test_a_secret_that_cannot_be_opened_ends_the_delivery_instead_of_looping(
+    client: httpx.AsyncClient, user: User, runtime: Runtime
+) -> None:
+    with webhook_receiver(always(200)) as receiver:
+        endpoint = await new_endpoint(
+            client, user["headers"], receiver.url, events=["webhook.ping"]
+        )
+        async with runtime.db.transaction() as session:  # as if WEBHOOK_ENCRYPTION_KEY changed
+            sealed = SecretBox("another-key-" + "z" * 32).seal("whsec_x", purpose="webhook-secret")
+            await session.execute(
+                text("UPDATE webhook_endpoint SET secret_sealed = :s WHERE id = :id"),
+                {"s": sealed, "id": endpoint["id"]},
+            )
+        ping = await client.post(f"/api/webhooks/{endpoint['id']}/ping", headers=user["headers"])
+        assert ping.status_code == 200, ping.text
+        dead = await wait_until(
+            lambda: _dead(client, user, endpoint["id"]), what="the delivery to end DEAD"
+        )
+    assert "WEBHOOK_ENCRYPTION_KEY" in dead[0]["lastError"]
+    assert receiver.received == []
+
+
+async def _dead(client: httpx.AsyncClient, user: User, endpoint_id: str) -> list[dict[str, Any]]:
+    return await deliveries(client, user["headers"], endpoint_id, status="DEAD")

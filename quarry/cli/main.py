@@ -65,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    for chatty in ("procrastinate", "alembic"):  # a line per periodic task or migration plug-in
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     from quarry.core.config import load_settings
 
     try:

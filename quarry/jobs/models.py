@@ -36,6 +36,8 @@ class Job(Timestamped, Base):
     queued_at: Mapped[datetime | None] = mapped_column(default=None)
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     completed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # LLM token usage of the attempt that completed the job (null for the offline engine)
+    usage: Mapped[dict[str, Any] | None] = mapped_column(default=None)
 
     document: Mapped[Document | None] = relationship(lazy="selectin")
 

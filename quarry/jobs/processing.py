@@ -226,6 +226,7 @@ async def _save_extraction(
     extraction.schema_id, extraction.schema_version = job.schema_id, job.schema_version
     extraction.fields, extraction.field_details = result.fields, result.field_details
     extraction.engine, extraction.usage = result.engine, result.usage
+    job.usage = result.usage
     extraction.reviewed, extraction.reviewed_at = False, None
     extraction.updated_at = utcnow()
 

@@ -32,6 +32,11 @@ class JobOut(ApiModel):
     source: dict[str, Any]
     document: DocumentOut | None
     attempts: int
+    usage: dict[str, Any] | None = Field(
+        None,
+        description="Quarry extension: LLM token usage of the completing attempt "
+        "{inputTokens, outputTokens, calls, model}; null for engines that call no model",
+    )
     error_code: str | None
     error_message: str | None
     created_at: Timestamp

@@ -118,6 +118,7 @@ async def test_an_openai_schema_extracts_with_engine_usage_and_grounding(
         "calls": 1,
         "model": "gpt-fake-2026-01-01",
     }
+    assert job["usage"] == result["usage"]  # recorded on the job too
     details = result["fieldDetails"]
     assert details["total"]["grounded"] is True and details["total"]["page"] == 1
     assert details["total"]["text"] == "279.84"

@@ -11,9 +11,9 @@ import pytest
 from quarry.core.errors import NotFound
 from quarry.extraction_schemas import service
 from quarry.runtime import Runtime
-from tests.conftest import SHARED
+from tests.conftest import FIXTURES
 
-INVOICE: dict[str, Any] = json.loads((SHARED / "eval" / "invoice-schema.json").read_text())
+INVOICE: dict[str, Any] = json.loads((FIXTURES / "invoice-schema.json").read_text())
 User = dict[str, Any]
 
 

@@ -17,9 +17,9 @@ from quarry.extraction_schemas.schemas import (
     parse_fields,
     stored_fields,
 )
-from tests.conftest import SHARED
+from tests.conftest import FIXTURES
 
-INVOICE: dict[str, Any] = json.loads((SHARED / "eval" / "invoice-schema.json").read_text())
+INVOICE: dict[str, Any] = json.loads((FIXTURES / "invoice-schema.json").read_text())
 
 
 def problems(fields: Any) -> dict[str, str]:

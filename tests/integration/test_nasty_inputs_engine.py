@@ -3,7 +3,7 @@
 Each file ends as its README says: a specific error code, or a best-effort result whose values
 show that the surviving text was read. The MIME type is the one the file's name claims, which
 is what a careless uploader sends; the parsers check the bytes. The small files are copied to
-tests/fixtures/nasty so the core cases run without /work/shared; the two large ones run only
+tests/fixtures/nasty so the core cases run without ../shared; the two large ones run only
 when it is present.
 """
 
@@ -87,7 +87,7 @@ def source(name: str) -> Path:
     for folder in (COPIED, SHARED):
         if (folder / name).exists():
             return folder / name
-    pytest.skip(f"{name} is only in /work/shared/data/nasty, which is absent here")
+    pytest.skip(f"{name} is only in ../shared/data/nasty, which is absent here")
 
 
 async def extract(path: Path, expect: Expect) -> tuple[Any, float]:
@@ -139,6 +139,6 @@ async def test_the_500_page_total_is_found_on_its_last_page_when_allowed() -> No
 
 def test_every_shared_nasty_file_has_an_expectation() -> None:
     if not SHARED.exists():
-        pytest.skip("/work/shared/data/nasty is absent here")
+        pytest.skip("../shared/data/nasty is absent here")
     manifest = json.loads((SHARED / "manifest.json").read_text())
     assert {entry["file"] for entry in manifest["files"]} == set(EXPECTED)

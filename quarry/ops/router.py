@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import text
 
 from quarry import __version__
+from quarry.auth.deps import AdminUser
 from quarry.http.deps import RuntimeDep
 from quarry.ops.metrics import exposition
 
@@ -34,8 +35,9 @@ async def ready(runtime: RuntimeDep) -> JSONResponse:
 
 
 @metrics_router.get("/metrics", response_class=PlainTextResponse)
-async def metrics(runtime: RuntimeDep) -> PlainTextResponse:
-    """Prometheus metrics: jobs and runs by status, queue entries, live workers."""
+async def metrics(runtime: RuntimeDep, admin: AdminUser) -> PlainTextResponse:
+    """Prometheus metrics: jobs and runs by status, queue entries, live workers (all users'
+    counts, so an ADMIN's token or API key is needed: Prometheus' `authorization` setting)."""
     async with runtime.db.session() as session:
         body = await exposition(
             session, stalled_after_seconds=runtime.settings.stalled_after_seconds

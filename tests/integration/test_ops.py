@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 
@@ -52,11 +54,12 @@ async def test_openapi_describes_invalid_input_as_400_in_the_error_shape(
 
 
 async def test_metrics_count_jobs_runs_queue_and_workers(
-    client: httpx.AsyncClient, user: dict[str, object]
+    client: httpx.AsyncClient, user: dict[str, Any]
 ) -> None:
+    from tests.conftest import register
     from tests.integration.helpers import create_schema, pdf, wait_job
 
-    headers: dict[str, str] = user["headers"]  # type: ignore[assignment]
+    headers: dict[str, str] = user["headers"]
     schema_id = await create_schema(client, headers)
     job = (
         await client.post(
@@ -67,7 +70,11 @@ async def test_metrics_count_jobs_runs_queue_and_workers(
         )
     ).json()
     await wait_job(client, headers, job["id"])
-    answer = await client.get("/metrics")
+    assert (await client.get("/metrics")).status_code == 401
+    someone = await register(client)  # not the first user of this database: role USER
+    assert (await client.get("/metrics", headers=someone["headers"])).status_code == 403
+    assert user["user"]["role"] == "ADMIN"  # the first user registered here
+    answer = await client.get("/metrics", headers=headers)
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/plain")
     samples = dict(
         line.rsplit(" ", 1)

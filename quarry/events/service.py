@@ -34,16 +34,7 @@ async def record(
     `route=False` keeps it off the subscribed webhooks (pings and sends address one endpoint).
     """
     seq = await _reserve_seqs(session, run_id, 1) if run_id else None
-    event = Event(
-        id=new_id("evt"),
-        user_id=user_id,
-        type=type,
-        job_id=job_id,
-        run_id=run_id,
-        seq=seq,
-        data=data,
-        occurred_at=utcnow(),
-    )
+    event = _event(user_id, type, data, job_id=job_id, run_id=run_id, seq=seq)
     session.add(event)
     if route:
         await outbox.fan_out(session, user_id, [event])
@@ -71,24 +62,40 @@ async def record_many(
     if not items:
         return
     first = await _reserve_seqs(session, run_id, len(items)) if run_id else None
-    now = utcnow()
-    added = []
-    for offset, (type_, job_id, data) in enumerate(items):
-        seq = first + offset if first is not None else None
-        added.append(
-            Event(
-                id=new_id("evt"),
-                user_id=user_id,
-                type=type_,
-                job_id=job_id,
-                run_id=run_id,
-                seq=seq,
-                data=data,
-                occurred_at=now,
-            )
+    added = [
+        _event(
+            user_id,
+            type_,
+            data,
+            job_id=job_id,
+            run_id=run_id,
+            seq=first + offset if first is not None else None,
         )
+        for offset, (type_, job_id, data) in enumerate(items)
+    ]
     session.add_all(added)
     await outbox.fan_out(session, user_id, added)
+
+
+def _event(
+    user_id: str,
+    type_: str,
+    data: dict[str, Any],
+    *,
+    job_id: str | None,
+    run_id: str | None,
+    seq: int | None,
+) -> Event:
+    return Event(
+        id=new_id("evt"),
+        user_id=user_id,
+        type=type_,
+        job_id=job_id,
+        run_id=run_id,
+        seq=seq,
+        data=data,
+        occurred_at=utcnow(),
+    )
 
 
 async def _reserve_seqs(session: AsyncSession, run_id: str, count: int) -> int:

@@ -219,16 +219,17 @@ async def _save_extraction(
 ) -> None:
     job = await session.get(Job, attempt.job_id)
     assert job is not None
+    now = utcnow()
     extraction = await session.get(Extraction, attempt.job_id)
     if extraction is None:
-        extraction = Extraction(job_id=job.id, user_id=job.user_id)
+        extraction = Extraction(job_id=job.id, user_id=job.user_id, created_at=now)
         session.add(extraction)
     extraction.schema_id, extraction.schema_version = job.schema_id, job.schema_version
     extraction.fields, extraction.field_details = result.fields, result.field_details
     extraction.engine, extraction.usage = result.engine, result.usage
     job.usage = result.usage
     extraction.reviewed, extraction.reviewed_at = False, None
-    extraction.updated_at = utcnow()
+    extraction.updated_at = now
 
 
 async def _fail_or_retry(runtime: Runtime, attempt: Attempt, failure: JobFailure) -> None:

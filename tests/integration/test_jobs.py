@@ -46,6 +46,7 @@ async def test_an_uploaded_invoice_is_extracted(client: httpx.AsyncClient, user:
     assert extraction["fields"]["total"] == 279.84
     assert set(extraction["fields"]) == {f["name"] for f in _schema_fields()}
     assert extraction["engine"]["name"] == "offline" and extraction["reviewed"] is False
+    assert extraction["createdAt"] <= extraction["updatedAt"]
     detail = extraction["fieldDetails"]["total"]
     assert detail["grounded"] is True and detail["page"] == 1 and len(detail["bbox"]) == 4
 

@@ -141,6 +141,7 @@ class Settings(BaseSettings):
         min_length=1,
     )
     webhook_timeout_seconds: float = Field(10.0, gt=0)
+    webhook_secret_grace_seconds: float = Field(86_400.0, ge=0)
     webhook_delivery_concurrency: int = Field(8, ge=1, le=256)
     webhook_progress_interval_seconds: float = Field(2.0, ge=0)
     event_stream_poll_seconds: float = Field(0.5, gt=0)

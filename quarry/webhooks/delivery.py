@@ -27,7 +27,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quarry.core.config import Settings
-from quarry.core.crypto import SealedValueError
+from quarry.core.crypto import SealedValueError, SecretBox
 from quarry.core.time import utcnow
 from quarry.events import service as events
 from quarry.events.models import Event
@@ -69,6 +69,7 @@ class Claim:
     body_format: BodyFormat
     event_type: str
     payload: dict[str, Any]
+    previous_secret: str | None = None
 
 
 async def deliver(runtime: Runtime, delivery_id: str) -> None:
@@ -188,9 +189,11 @@ async def _start_attempt(
     event: Event,
 ) -> Claim:
     box = runtime.secrets
+    previous = None
     if endpoint is not None:
         url, body_format = endpoint.url, endpoint.body_format
         secret = box.open(endpoint.secret_sealed, purpose=service.ENDPOINT_SEAL)
+        previous = _previous_secret(box, endpoint)
     else:
         url, body_format = str(delivery.callback_url), BodyFormat.JSON
         secret = await service.callback_secret(session, box, delivery.user_id)
@@ -204,7 +207,16 @@ async def _start_attempt(
         body_format,
         event.type,
         events.wire(event),
+        previous,
     )
+
+
+def _previous_secret(box: SecretBox, endpoint: WebhookEndpoint) -> str | None:
+    """The secret before the last rotation, while its grace period lasts."""
+    expires = endpoint.previous_secret_expires_at
+    if endpoint.previous_secret_sealed is None or expires is None or expires <= utcnow():
+        return None
+    return box.open(endpoint.previous_secret_sealed, purpose=service.ENDPOINT_SEAL)
 
 
 async def _send(settings: Settings, claim: Claim) -> transport.Outcome:
@@ -217,6 +229,7 @@ async def _send(settings: Settings, claim: Claim) -> transport.Outcome:
             event_type=claim.event_type,
             timestamp=int(time.time()),
             body=body,
+            previous_secret=claim.previous_secret,
         ),
     ]
     return await transport.post(

@@ -48,6 +48,9 @@ class WebhookEndpoint(Timestamped, Base):
     body_format: Mapped[BodyFormat] = mapped_column(text_enum(BodyFormat, 10))
     enabled: Mapped[bool] = mapped_column(default=True)
     secret_sealed: Mapped[str] = mapped_column(Text)
+    # after a rotation, the old secret also signs (as a second signature) until it expires
+    previous_secret_sealed: Mapped[str | None] = mapped_column(Text, default=None)
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(default=None)
     consecutive_dead: Mapped[int] = mapped_column(default=0)
     disabled_at: Mapped[datetime | None] = mapped_column(default=None)
     disabled_reason: Mapped[str | None] = mapped_column(Text, default=None)

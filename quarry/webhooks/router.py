@@ -108,7 +108,11 @@ async def rotate_secret(
     endpoint_id: str, principal: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> EndpointWithSecretOut:
     endpoint, secret = await service.rotate_secret(
-        session, runtime.secrets, principal.user_id, endpoint_id
+        session,
+        runtime.secrets,
+        principal.user_id,
+        endpoint_id,
+        grace_seconds=runtime.settings.webhook_secret_grace_seconds,
     )
     return _with_secret(endpoint, secret)
 

@@ -8,6 +8,7 @@ user's); `BadRequest` INVALID_URL (the URL cannot be used), PAYLOAD_TOO_LARGE (a
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -122,13 +123,25 @@ async def delete_endpoint(session: AsyncSession, user_id: str, endpoint_id: str)
 
 
 async def rotate_secret(
-    session: AsyncSession, box: SecretBox, user_id: str, endpoint_id: str
+    session: AsyncSession,
+    box: SecretBox,
+    user_id: str,
+    endpoint_id: str,
+    *,
+    grace_seconds: float,
 ) -> tuple[WebhookEndpoint, str]:
-    """A new signing secret, used from the next attempt on; the old one stops at once."""
+    """A new signing secret, used from the next attempt on. For `grace_seconds` the old one
+    signs too (a second signature), so receivers can switch without dropping deliveries."""
     endpoint = await get_endpoint(session, user_id, endpoint_id, for_update=True)
     secret = new_secret()
+    now = utcnow()
+    if grace_seconds > 0:
+        endpoint.previous_secret_sealed = endpoint.secret_sealed
+        endpoint.previous_secret_expires_at = now + timedelta(seconds=grace_seconds)
+    else:
+        endpoint.previous_secret_sealed = endpoint.previous_secret_expires_at = None
     endpoint.secret_sealed = box.seal(secret, purpose=ENDPOINT_SEAL)
-    endpoint.updated_at = utcnow()
+    endpoint.updated_at = now
     await session.flush()
     return endpoint, secret
 

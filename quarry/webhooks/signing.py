@@ -35,16 +35,35 @@ def standard_signature(secret: str, message_id: str, timestamp: int, body: bytes
 
 
 def signed_headers(
-    secret: str, *, delivery_id: str, event_type: str, timestamp: int, body: bytes
+    secret: str,
+    *,
+    delivery_id: str,
+    event_type: str,
+    timestamp: int,
+    body: bytes,
+    previous_secret: str | None = None,
 ) -> list[tuple[str, str]]:
-    """Both header sets, so either kind of verifier works."""
+    """Both header sets, so either kind of verifier works.
+
+    During a rotation's grace period the old secret signs too: as a second, space-separated
+    signature in `webhook-signature` (Standard Webhooks verifiers accept any one), and in its
+    own `X-Webhook-Signature-Previous` header, so `X-Webhook-Signature` stays one value.
+    """
     stamp = str(timestamp)
-    return [
+    standard = standard_signature(secret, delivery_id, timestamp, body)
+    headers = [
         ("X-Webhook-Id", delivery_id),
         ("X-Webhook-Event", event_type),
         ("X-Webhook-Timestamp", stamp),
         ("X-Webhook-Signature", plain_signature(secret, timestamp, body)),
+    ]
+    if previous_secret is not None:
+        old = plain_signature(previous_secret, timestamp, body)
+        headers.append(("X-Webhook-Signature-Previous", old))
+        standard += " " + standard_signature(previous_secret, delivery_id, timestamp, body)
+    return [
+        *headers,
         ("webhook-id", delivery_id),
         ("webhook-timestamp", stamp),
-        ("webhook-signature", standard_signature(secret, delivery_id, timestamp, body)),
+        ("webhook-signature", standard),
     ]

@@ -14,6 +14,7 @@ import httpx
 import psycopg
 import pytest
 from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
 
 from quarry.core.config import Settings
 from tests.conftest import make_settings
@@ -56,6 +57,37 @@ def plain_hmac_ok(secret: str, request: Received) -> bool:
     return hmac.compare_digest(
         request.headers["x-webhook-signature"], "sha256=" + expected.hexdigest()
     )
+
+
+async def test_after_a_rotation_both_secrets_verify_until_the_grace_ends(
+    client: httpx.AsyncClient, user: User, receiver: WebhookReceiver, database_url: str
+) -> None:
+    created = await new_endpoint(client, user["headers"], receiver.url, deliveryMode="MANUAL")
+    old = created["signingSecret"]
+    rotated = await client.post(
+        f"/api/webhooks/{created['id']}/rotate-secret", headers=user["headers"]
+    )
+    new = rotated.json()["signingSecret"]
+    await client.post(f"/api/webhooks/{created['id']}/ping", headers=user["headers"])
+    [during] = await wait_received(receiver, lambda got: len(got) == 1)
+    for secret in (old, new):  # a receiver on either secret accepts it
+        assert Webhook(secret).verify(during.body, during.headers)["type"] == "webhook.ping"
+    assert plain_hmac_ok(new, during)
+    stamp = during.headers["x-webhook-timestamp"]
+    expected_old = hmac.new(old.encode(), f"{stamp}.".encode() + during.body, hashlib.sha256)
+    assert during.headers["x-webhook-signature-previous"] == "sha256=" + expected_old.hexdigest()
+
+    with psycopg.connect(database_url) as conn:  # the grace period ends
+        conn.execute(
+            "UPDATE webhook_endpoint SET previous_secret_expires_at = now() WHERE id = %s",
+            (created["id"],),
+        )
+    await client.post(f"/api/webhooks/{created['id']}/ping", headers=user["headers"])
+    [_, after] = await wait_received(receiver, lambda got: len(got) == 2)
+    assert Webhook(new).verify(after.body, after.headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(old).verify(after.body, after.headers)
+    assert "x-webhook-signature-previous" not in after.headers
 
 
 async def test_an_endpoint_shows_its_secret_once_and_keeps_it_encrypted(

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 15:13:45.233356
+Create Date: 2026-11-28 15:29:22.513442
 """
 
 from __future__ import annotations
@@ -247,6 +247,8 @@ def upgrade() -> None:
         ),
         sa.Column("enabled", sa.Boolean(), nullable=False),
         sa.Column("secret_sealed", sa.Text(), nullable=False),
+        sa.Column("previous_secret_sealed", sa.Text(), nullable=True),
+        sa.Column("previous_secret_expires_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("consecutive_dead", sa.Integer(), nullable=False),
         sa.Column("disabled_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("disabled_reason", sa.Text(), nullable=True),

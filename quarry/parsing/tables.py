@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from quarry.parsing.model import BBox, Cell, Line, Table, Word, union_bbox
+from quarry.parsing.table_vocabulary import HEADINGS, NUMERIC_HEADINGS, TOTAL_WORD
 
 # Words further apart than this many text heights start a new segment (a new column).
 _SEGMENT_GAP = 0.9
@@ -27,153 +28,8 @@ _MAX_ROW_GAP = 3.0  # text heights of vertical gap that end a table
 _MIN_HEADINGS = 2
 _MAX_ROWS = 500
 _NUMBER = re.compile(r"^[-+(]?[$€£¥]?\d[\d.,'’ ]*%?\)?[$€£]?$")
-_HEADINGS = frozenset(
-    [
-        "description",
-        "item",
-        "items",
-        "article",
-        "articles",
-        "product",
-        "products",
-        "service",
-        "services",
-        "designation",
-        "désignation",
-        "omschrijving",
-        "beschreibung",
-        "bezeichnung",
-        "artikel",
-        "produit",
-        "details",
-        "particulars",
-        "libellé",
-        "descripción",
-        "concepto",
-        "leistung",
-        "name",
-        "qty",
-        "quantity",
-        "qté",
-        "quantité",
-        "aantal",
-        "menge",
-        "anzahl",
-        "cantidad",
-        "units",
-        "hours",
-        "hrs",
-        "pcs",
-        "stk",
-        "price",
-        "rate",
-        "unit",
-        "cost",
-        "prix",
-        "prijs",
-        "stukprijs",
-        "einzelpreis",
-        "preis",
-        "precio",
-        "eenheidsprijs",
-        "amount",
-        "total",
-        "montant",
-        "bedrag",
-        "betrag",
-        "gesamt",
-        "gesamtpreis",
-        "importe",
-        "net",
-        "totaal",
-        "subtotal",
-        "code",
-        "sku",
-        "ref",
-        "reference",
-        "artikelnummer",
-        "art.nr",
-        "nr",
-        "no.",
-        "pos",
-        "position",
-        "vat",
-        "tax",
-        "btw",
-        "mwst",
-        "tva",
-        "iva",
-        "gst",
-        "discount",
-        "korting",
-        "rabatt",
-        "remise",
-        "date",
-        "period",
-    ]
-)
-_TOTAL_WORD = re.compile(
-    r"\b(sub\s*total|total|totaal|summe|gesamt|endbetrag|montant total|balance|amount due|"
-    r"zwischensumme|subtotaal|totale|tax|vat|tva|btw|mwst|iva|gst)\b",
-    re.IGNORECASE,
-)
 _MAX_SKIPPED = 2
 _TIGHT_GAP = 1.0  # text heights: a wrapped line sits this close under its row
-_NUMERIC_HEADINGS = frozenset(
-    [
-        "qty",
-        "quantity",
-        "qté",
-        "quantité",
-        "aantal",
-        "menge",
-        "anzahl",
-        "cantidad",
-        "units",
-        "hours",
-        "hrs",
-        "pcs",
-        "stk",
-        "nombre",
-        "price",
-        "rate",
-        "cost",
-        "prix",
-        "prijs",
-        "stukprijs",
-        "einzelpreis",
-        "preis",
-        "precio",
-        "eenheidsprijs",
-        "p.u.",
-        "ht",
-        "amount",
-        "total",
-        "montant",
-        "bedrag",
-        "betrag",
-        "gesamt",
-        "gesamtpreis",
-        "importe",
-        "net",
-        "totaal",
-        "subtotal",
-        "vat",
-        "tax",
-        "btw",
-        "mwst",
-        "tva",
-        "iva",
-        "gst",
-        "discount",
-        "korting",
-        "rabatt",
-        "remise",
-        "zeilenbetrag",
-        "vk-preis",
-        "%",
-    ]
-)
 
 
 @dataclass
@@ -238,7 +94,7 @@ def _heading_words(text: str) -> list[str]:
 
 def _is_heading(segment: _Segment) -> bool:
     words = _heading_words(segment.text)
-    return bool(words) and any(w in _HEADINGS for w in words) and len(words) <= 4
+    return bool(words) and any(w in HEADINGS for w in words) and len(words) <= 4
 
 
 def _is_header(segments: list[_Segment]) -> bool:
@@ -267,7 +123,7 @@ def _text_columns(header: list[_Segment]) -> frozenset[int]:
     columns = frozenset(
         index
         for index, segment in enumerate(header)
-        if not any(w in _NUMERIC_HEADINGS for w in _heading_words(segment.text))
+        if not any(w in NUMERIC_HEADINGS for w in _heading_words(segment.text))
     )
     return columns or frozenset({0})
 
@@ -343,7 +199,7 @@ def _kind(placed: dict[int, list[_Segment]], text_columns: frozenset[int]) -> st
     if set(placed) <= text_columns:
         return "continuation"
     for column, segments in placed.items():
-        totals = any(_TOTAL_WORD.search(s.text) for s in segments)
+        totals = any(TOTAL_WORD.search(s.text) for s in segments)
         if totals and (column not in text_columns or len(placed) <= 2):
             return "total"
     numeric = [

@@ -42,6 +42,7 @@ from quarry.core.fields import FieldSpec, FieldType
 from quarry.engines.offline.values.currency import ISO_CODES, currency_of_token
 from quarry.engines.offline.values.dates import DateOrder, find_dates
 from quarry.engines.offline.values.numbers import DecimalStyle, parse_number
+from quarry.parsing.layout import joined_text
 from quarry.parsing.model import BBox, Line, ParsedDocument, Word, union_bbox
 
 UNGROUNDED_FACTOR = 0.5
@@ -146,7 +147,7 @@ class Grounder:
         except ValueError:
             return
         for number, (page, line) in enumerate(self.lines):
-            starts, text = _joined(line.words)
+            starts, text = joined_text(line.words)
             for order in (DateOrder.DMY, DateOrder.MDY):
                 for match in find_dates(text, order, compact=True):
                     if match.value == wanted:
@@ -232,14 +233,6 @@ def _fold(text: str) -> str:
     folded = unicodedata.normalize("NFKD", text.casefold())
     folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
     return " ".join(re.sub(r"[\W_]+", " ", folded).split())
-
-
-def _joined(words: Sequence[Word]) -> tuple[list[int], str]:
-    starts, position = [], 0
-    for word in words:
-        starts.append(position)
-        position += len(word.text) + 1
-    return starts, " ".join(w.text for w in words)
 
 
 def _joined_amounts(words: Sequence[Word]) -> list[Word]:

@@ -13,10 +13,8 @@ from dataclasses import dataclass, field, replace
 
 from quarry.parsing.model import Cell, Page, Table, union_bbox
 from quarry.parsing.tables import header_rows_of
+from quarry.parsing.tabular import lay_out_rows
 from quarry.parsing.text import grid_box, synthetic_page
-
-_CELL_GAP = 4
-_MAX_COLUMN_WIDTH = 60
 
 
 @dataclass
@@ -43,12 +41,9 @@ class Flow:
         if not cells:
             return
         flat = [[cell.replace("\n", " ") for cell in row] for row in cells]
-        widths = _widths(flat)
-        starts = [sum(widths[:i]) + i * _CELL_GAP for i in range(len(widths))]
         guessed = header_rows_of(flat) if header_rows is None else header_rows
         pending = _PendingTable(len(self.lines), cells, [], guessed)
-        for row in flat:
-            text, positions = _layout(row, starts)
+        for text, positions in lay_out_rows(flat):
             self.lines.append(text)
             pending.positions.append(positions)
         self.tables.append(pending)
@@ -67,24 +62,6 @@ class Flow:
 def _tidy(cell: str) -> str:
     """Spaces normalised within each line of a cell; empty lines dropped."""
     return "\n".join(" ".join(line.split()) for line in cell.split("\n") if line.strip())
-
-
-def _widths(rows: Sequence[Sequence[str]]) -> list[int]:
-    count = max(len(row) for row in rows)
-    return [
-        max((min(len(row[c]), _MAX_COLUMN_WIDTH) for row in rows if c < len(row)), default=0)
-        for c in range(count)
-    ]
-
-
-def _layout(row: Sequence[str], starts: Sequence[int]) -> tuple[str, list[int]]:
-    text = ""
-    positions = []
-    for index, cell in enumerate(row):
-        start = max(starts[index], len(text) + _CELL_GAP) if text else starts[index]
-        positions.append(start)
-        text = text.ljust(start) + cell
-    return text, positions
 
 
 def _table(pending: _PendingTable, rows: int, columns: int) -> Table:

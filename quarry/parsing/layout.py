@@ -40,3 +40,12 @@ def _same_row(row: Sequence[Word], word: Word) -> bool:
 
 def _centre_y(bbox: BBox) -> float:
     return (bbox[1] + bbox[3]) / 2
+
+
+def joined_text(words: Sequence[Word]) -> tuple[list[int], str]:
+    """The words joined by single spaces, and where each word starts in that text."""
+    starts, position = [], 0
+    for word in words:
+        starts.append(position)
+        position += len(word.text) + 1
+    return starts, " ".join(w.text for w in words)

@@ -40,9 +40,7 @@ def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
 
 
 def _page(rows: Sequence[Sequence[str]]) -> Page:
-    widths = _column_widths(rows)
-    starts = [sum(widths[:i]) + i * _CELL_GAP for i in range(len(widths))]
-    laid_out = [_layout_row(row, starts) for row in rows]
+    laid_out = lay_out_rows(rows)
     page = synthetic_page(1, [text for text, _ in laid_out])
     columns, height = int(page.width), int(page.height)
     table_rows = tuple(
@@ -60,6 +58,13 @@ def _page(rows: Sequence[Sequence[str]]) -> Page:
         lines=page.lines,
         tables=(Table(rows=table_rows, header_rows=header_rows_of(rows)),) if table_rows else (),
     )
+
+
+def lay_out_rows(rows: Sequence[Sequence[str]]) -> list[tuple[str, list[int]]]:
+    """Rows of cells as lines of aligned, padded columns, with where each cell starts."""
+    widths = _column_widths(rows)
+    starts = [sum(widths[:i]) + i * _CELL_GAP for i in range(len(widths))]
+    return [_layout_row(row, starts) for row in rows]
 
 
 def _column_widths(rows: Sequence[Sequence[str]]) -> list[int]:

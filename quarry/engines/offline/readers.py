@@ -13,6 +13,7 @@ from quarry.engines.offline.values.booleans import parse_boolean
 from quarry.engines.offline.values.currency import currency_of_name, currency_of_token, vote
 from quarry.engines.offline.values.dates import DateOrder, find_dates
 from quarry.engines.offline.values.numbers import DecimalStyle, parse_number
+from quarry.parsing.layout import joined_text
 from quarry.parsing.model import Word, union_bbox
 
 _PUNCTUATION_ONLY = re.compile(r"^[\W_]+$")
@@ -174,19 +175,11 @@ def _numbers(
 
 
 def _date_words(words: Sequence[Word], hints: Hints) -> set[int]:
-    starts, text = _joined(words)
+    starts, text = joined_text(words)
     covered: set[int] = set()
     for match in find_dates(text, hints.date_order):
         covered.update(i for i, s in enumerate(starts) if match.start <= s < match.end)
     return covered
-
-
-def _joined(words: Sequence[Word]) -> tuple[list[int], str]:
-    starts, position = [], 0
-    for word in words:
-        starts.append(position)
-        position += len(word.text) + 1
-    return starts, " ".join(w.text for w in words)
 
 
 def read_date(segments: Sequence[Sequence[Word]], hints: Hints) -> Reading | None:
@@ -202,7 +195,7 @@ def _read_date(
     segments: Sequence[Sequence[Word]], hints: Hints, *, compact: bool
 ) -> Reading | None:
     words = _flat(segments)
-    starts, text = _joined(words)
+    starts, text = joined_text(words)
     found = find_dates(text, hints.date_order, compact=compact)
     if not found:
         return None

@@ -254,3 +254,15 @@ def running() -> Iterator[FakeLlmServer]:
         yield server
     finally:
         server.stop()
+
+
+def provider_settings(server: FakeLlmServer) -> dict[str, Any]:
+    """Settings that point both LLM engines at `server`."""
+    return {
+        "openai_base_url": f"{server.base_url}/v1",
+        "openai_api_key": OPENAI_KEY,
+        "openai_model": "gpt-fake",
+        "anthropic_base_url": server.base_url,
+        "anthropic_api_key": ANTHROPIC_KEY,
+        "anthropic_model": "claude-fake",
+    }

@@ -12,7 +12,14 @@ import pytest
 
 from quarry.core.config import Settings
 from tests.conftest import make_settings
-from tests.fakes.llm_servers import ANTHROPIC_KEY, OPENAI_KEY, FakeLlmServer, Recorded, running
+from tests.fakes.llm_servers import (
+    ANTHROPIC_KEY,
+    OPENAI_KEY,
+    FakeLlmServer,
+    Recorded,
+    provider_settings,
+    running,
+)
 from tests.integration.helpers import pdf, wait_job
 
 User = dict[str, Any]
@@ -54,12 +61,7 @@ def settings(
     return make_settings(
         database_url,
         tmp_path_factory.mktemp("data"),
-        openai_base_url=f"{fake.base_url}/v1",
-        openai_api_key=OPENAI_KEY,
-        openai_model="gpt-fake",
-        anthropic_base_url=fake.base_url,
-        anthropic_api_key=ANTHROPIC_KEY,
-        anthropic_model="claude-fake",
+        **provider_settings(fake),
         llm_max_retries=2,
         llm_max_input_tokens=920,  # one chunk per page of the two-page invoice
         job_max_attempts=2,

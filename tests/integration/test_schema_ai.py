@@ -10,7 +10,11 @@ import pytest
 
 from quarry.core.config import Settings
 from tests.conftest import make_settings
-from tests.fakes.llm_servers import ANTHROPIC_KEY, OPENAI_KEY, FakeLlmServer, running
+from tests.fakes.llm_servers import (
+    FakeLlmServer,
+    provider_settings,
+    running,
+)
 from tests.integration.helpers import pdf
 
 User = dict[str, Any]
@@ -61,12 +65,7 @@ def settings(
     return make_settings(
         database_url,
         tmp_path_factory.mktemp("data"),
-        openai_base_url=f"{fake.base_url}/v1",
-        openai_api_key=OPENAI_KEY,
-        openai_model="gpt-fake",
-        anthropic_base_url=fake.base_url,
-        anthropic_api_key=ANTHROPIC_KEY,
-        anthropic_model="claude-fake",
+        **provider_settings(fake),
         llm_max_retries=1,
     )
 

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from quarry import __version__
 from quarry.auth.router import router as auth_router
@@ -104,6 +105,10 @@ def _configure(app: FastAPI, settings: Settings) -> None:
             allow_methods=["*"],
             allow_headers=["*"],
         )
+    if settings.trusted_proxies:
+        # outermost: the client address and scheme are the forwarded ones from here on, but only
+        # when the connection comes from a trusted proxy (`quarry serve` leaves them untouched)
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     routers = (
         ops_router,
         metrics_router,

@@ -1,6 +1,6 @@
 """Every ORM model, imported once so the metadata is complete (Alembic, tests)."""
 
-from quarry.auth.models import ApiKey, RateLimitWindow, RefreshToken, User
+from quarry.auth.models import ApiKey, LoginFailure, RateLimitHit, RefreshToken, User
 from quarry.core.db import Base
 from quarry.documents.models import Document
 from quarry.events.models import Event
@@ -24,7 +24,8 @@ __all__ = [
     "Integration",
     "Job",
     "JobRun",
-    "RateLimitWindow",
+    "LoginFailure",
+    "RateLimitHit",
     "RefreshToken",
     "User",
     "WebhookDelivery",

@@ -1,11 +1,11 @@
-"""Users, refresh-token families, API keys and rate-limit windows."""
+"""Users, refresh-token families, API keys, rate-limit hits and failed sign-ins."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, func
+from sqlalchemy import BigInteger, ForeignKey, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from quarry.core.db import Base, Timestamped, text_enum
@@ -66,11 +66,26 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
-class RateLimitWindow(Base):
-    """Requests counted per (bucket, client, minute); shared by every API process."""
+class RateLimitHit(Base):
+    """One admitted request of a rate-limited key (bucket and client); shared by every API
+    process, and deleted once it leaves the one-minute window."""
 
-    __tablename__ = "rate_limit_window"
+    __tablename__ = "rate_limit_hit"
 
-    key: Mapped[str] = mapped_column(String(300), primary_key=True)
-    window_start: Mapped[datetime] = mapped_column(primary_key=True)
-    hits: Mapped[int] = mapped_column(default=0)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(300))
+    at: Mapped[datetime] = mapped_column(index=True)
+
+    __table_args__ = (Index("ix_rate_limit_hit_key_at", "key", "at"),)
+
+
+class LoginFailure(Base):
+    """Failed sign-ins of one account (keyed by the SHA-256 of the lower-cased email, so unknown
+    emails are counted alike and not stored); a success deletes the row."""
+
+    __tablename__ = "login_failure"
+
+    account_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failed_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)

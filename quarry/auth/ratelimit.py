@@ -1,8 +1,12 @@
-"""Fixed one-minute windows counted in PostgreSQL, so the limit holds across API processes.
+"""A sliding one-minute window counted in PostgreSQL, so the limit holds across API processes.
 
-Each request is one `INSERT … ON CONFLICT DO UPDATE SET hits = hits + 1 RETURNING hits` on
-(key, minute), in its own short transaction: the count survives when the request it guards
-fails (a wrong password must still count), and the row lock lasts milliseconds, not a request.
+Each admitted request is a row (key, instant). A request is admitted while fewer than `limit`
+rows of its key lie in the last 60 seconds, whatever the calendar minute (a burst across a
+minute boundary is not let through twice); a refused request is not recorded, and its
+Retry-After is exactly when the oldest counted request leaves the window. Each check is one
+short transaction of its own, serialised per key by an advisory lock, so the count survives
+when the request it guards fails (a wrong password must still count), and concurrent requests
+cannot both take the last place.
 """
 
 from __future__ import annotations
@@ -10,11 +14,10 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, tuple_
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quarry.auth.models import RateLimitWindow
+from quarry.auth.models import RateLimitHit
 from quarry.core.db import Database
 from quarry.core.errors import RateLimited
 from quarry.core.time import utcnow
@@ -25,40 +28,42 @@ _CLEANUP_BATCH = 1000
 
 
 async def hit(db: Database, key: str, limit: int, now: datetime | None = None) -> None:
-    """Count one request under `key`; raises RATE_LIMITED past `limit` in this minute."""
+    """Count one request under `key`; raises RATE_LIMITED when `limit` were admitted in the
+    last minute."""
     now = now or utcnow()
-    window = now.replace(second=0, microsecond=0)
+    key = key[:_KEY_LENGTH]
     async with db.transaction() as session:
-        hits = await _count(session, key[:_KEY_LENGTH], window)
-        if hits == 1:
-            await _forget_old_windows(session, window - WINDOW)
-    if hits > limit:
-        retry_after = max(1, math.ceil((window + WINDOW - now).total_seconds()))
-        raise RateLimited(
-            f"Too many requests; try again in {retry_after} seconds", retry_after=retry_after
-        )
+        await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(key))))
+        recent = await _recent(session, key, now, limit)
+        if len(recent) >= limit:
+            retry_after = max(1, math.ceil((recent[-1] + WINDOW - now).total_seconds()))
+            message = f"Too many requests; try again in {wait_text(retry_after)}"
+            raise RateLimited(message, retry_after=retry_after)
+        session.add(RateLimitHit(key=key, at=now))
+        await _forget_old_hits(session, now - WINDOW)
 
 
-async def _count(session: AsyncSession, key: str, window: datetime) -> int:
-    statement = (
-        insert(RateLimitWindow)
-        .values(key=key, window_start=window, hits=1)
-        .on_conflict_do_update(
-            index_elements=["key", "window_start"],
-            set_={"hits": RateLimitWindow.hits + 1},
-        )
-        .returning(RateLimitWindow.hits)
+def wait_text(seconds: int) -> str:
+    return "1 second" if seconds == 1 else f"{seconds} seconds"
+
+
+async def _recent(session: AsyncSession, key: str, now: datetime, limit: int) -> list[datetime]:
+    """The newest `limit` instants of `key` in the window, newest first."""
+    rows = await session.scalars(
+        select(RateLimitHit.at)
+        .where(RateLimitHit.key == key, RateLimitHit.at > now - WINDOW, RateLimitHit.at <= now)
+        .order_by(RateLimitHit.at.desc())
+        .limit(limit)
     )
-    return int((await session.execute(statement)).scalar_one())
+    return list(rows)
 
 
-async def _forget_old_windows(session: AsyncSession, before: datetime) -> None:
-    """Delete a batch of finished windows; rows another process is deleting are skipped."""
+async def _forget_old_hits(session: AsyncSession, before: datetime) -> None:
+    """Delete a batch of hits that left the window; rows another process deletes are skipped."""
     old = (
-        select(RateLimitWindow.key, RateLimitWindow.window_start)
-        .where(RateLimitWindow.window_start < before)
+        select(RateLimitHit.id)
+        .where(RateLimitHit.at <= before)
         .limit(_CLEANUP_BATCH)
         .with_for_update(skip_locked=True)
     )
-    pair = tuple_(RateLimitWindow.key, RateLimitWindow.window_start)
-    await session.execute(delete(RateLimitWindow).where(pair.in_(old)))
+    await session.execute(delete(RateLimitHit).where(RateLimitHit.id.in_(old)))

@@ -19,7 +19,7 @@ from quarry.auth.schemas import (
     UserOut,
 )
 from quarry.core.api_model import ErrorOut, Page
-from quarry.http.deps import PagingDep, SessionDep, SettingsDep
+from quarry.http.deps import PagingDep, RuntimeDep, SessionDep, SettingsDep
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -33,7 +33,11 @@ def _errors(**described: str) -> dict[int | str, dict[str, Any]]:
 
 
 _AUTH = _errors(e401="missing, invalid, expired or revoked credentials")
-_LIMITED = "too many attempts from this address; see Retry-After"
+_LIMITED = "too many attempts from this address (RATE_LIMITED); see Retry-After"
+_LOGIN_LIMITED = (
+    "too many attempts from this address, or too many failed sign-ins of this account "
+    "(RATE_LIMITED); see Retry-After"
+)
 
 
 @router.post(
@@ -57,11 +61,14 @@ async def register(body: RegisterIn, session: SessionDep, settings: SettingsDep)
 
 @router.post(
     "/login",
-    responses=_errors(e401="wrong email or password (INVALID_CREDENTIALS)", e429=_LIMITED),
+    responses=_errors(e401="wrong email or password (INVALID_CREDENTIALS)", e429=_LOGIN_LIMITED),
     dependencies=[Depends(rate_limited("login"))],
 )
-async def login(body: LoginIn, session: SessionDep, settings: SettingsDep) -> SessionOut:
-    issued = await service.login(session, settings, email=body.email, password=body.password)
+async def login(body: LoginIn, session: SessionDep, runtime: RuntimeDep) -> SessionOut:
+    """Sign in. Past LOGIN_MAX_FAILURES failures in a row an account backs off (429)."""
+    issued = await service.login(
+        session, runtime.db, runtime.settings, email=body.email, password=body.password
+    )
     return SessionOut.model_validate(issued)
 
 

@@ -25,18 +25,20 @@ from quarry.core.errors import Unauthorized
 
 _HASHER = PasswordHasher()
 _ALGORITHM = "HS256"
-_REQUIRED_CLAIMS = ["sub", "role", "iat", "exp", "jti", "typ"]
+_REQUIRED_CLAIMS = ["sub", "role", "iat", "exp", "jti", "typ", "sid"]
 ACCESS_TYPE = "access"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
 class AccessClaims:
-    """What a valid access token says: who, and when it was issued (in milliseconds)."""
+    """What a valid access token says: who, in which session (the refresh-token family), and
+    when it was issued (in milliseconds)."""
 
     user_id: str
     role: Role
     issued_at_ms: int
+    session_id: str
 
 
 async def hash_password(password: str) -> str:
@@ -71,10 +73,14 @@ def to_millis(moment: datetime) -> int:
     return (moment - _EPOCH) // timedelta(milliseconds=1)
 
 
-def issue_access_token(settings: Settings, user_id: str, role: Role, now: datetime) -> str:
+def issue_access_token(
+    settings: Settings, user_id: str, role: Role, now: datetime, *, session_id: str
+) -> str:
     issued = int(now.timestamp())
     payload: dict[str, Any] = {
         "sub": user_id,
+        # the session (refresh-token family): logout and reuse detection end its access tokens
+        "sid": session_id,
         "role": role.value,
         "iat": issued,
         "exp": issued + settings.jwt_access_ttl_seconds,
@@ -108,9 +114,14 @@ def _claims(claims: dict[str, Any]) -> AccessClaims:
         raise _invalid_token()
     if claims["typ"] != ACCESS_TYPE or claims["role"] not in Role.__members__:
         raise _invalid_token()
-    if not isinstance(claims["sub"], str):
+    if not isinstance(claims["sub"], str) or not isinstance(claims["sid"], str):
         raise _invalid_token()
-    return AccessClaims(user_id=claims["sub"], role=Role(claims["role"]), issued_at_ms=issued_ms)
+    return AccessClaims(
+        user_id=claims["sub"],
+        role=Role(claims["role"]),
+        issued_at_ms=issued_ms,
+        session_id=claims["sid"],
+    )
 
 
 def _invalid_token() -> Unauthorized:

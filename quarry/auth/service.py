@@ -15,9 +15,10 @@ from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quarry.auth import security
+from quarry.auth import lockout, security
 from quarry.auth.models import ApiKey, RefreshToken, Role, User
 from quarry.core.config import Settings
+from quarry.core.db import Database
 from quarry.core.errors import BadRequest, Conflict, ErrorDetail, Forbidden, NotFound, Unauthorized
 from quarry.core.ids import new_id
 from quarry.core.time import utcnow
@@ -80,13 +81,16 @@ async def register(
 
 
 async def login(
-    session: AsyncSession, settings: Settings, *, email: str, password: str
+    session: AsyncSession, db: Database, settings: Settings, *, email: str, password: str
 ) -> IssuedSession:
-    """Sign in; an unknown email costs as much time as a wrong password and reads the same."""
+    """Sign in; an unknown email costs as much time as a wrong password and reads the same.
+    Failures of one account back off (auth/lockout.py), whatever address they come from."""
+    await lockout.count_attempt(db, settings, email)
     user = await _user_by_email(session, email)
     matched = await security.verify_password(user.password_hash if user else None, password)
     if user is None or not matched:
         raise Unauthorized("The email or password is wrong", code="INVALID_CREDENTIALS")
+    await lockout.forget(session, email)
     if security.needs_rehash(user.password_hash):
         user.password_hash = await security.hash_password(password)
     return _issue(session, settings, user, family_id=new_id("rtf"))
@@ -159,7 +163,9 @@ def _issue(
             expires_at=now + timedelta(days=settings.refresh_token_ttl_days),
         )
     )
-    access_token = security.issue_access_token(settings, user.id, Role(user.role), now)
+    access_token = security.issue_access_token(
+        settings, user.id, Role(user.role), now, session_id=family_id
+    )
     return IssuedSession(user, access_token, refresh_token, settings.jwt_access_ttl_seconds)
 
 
@@ -194,11 +200,32 @@ async def authenticate(session: AsyncSession, settings: Settings, token: str) ->
     if token.startswith(settings.api_key_prefix):
         return await _authenticate_api_key(session, token)
     claims = security.read_access_token(settings, token)
-    user = await get_user(session, claims.user_id)
+    found = (
+        await session.execute(select(User, _session_live(claims)).where(User.id == claims.user_id))
+    ).one_or_none()
+    if found is None:
+        raise _account_gone()
+    user, live = found
     revoked_at = user.sessions_revoked_at
     if revoked_at is not None and claims.issued_at_ms <= security.to_millis(revoked_at):
+        live = False
+    if not live:
         raise Unauthorized("This session has been signed out", code="TOKEN_REVOKED")
     return Principal(user_id=user.id, role=Role(user.role))
+
+
+def _session_live(claims: security.AccessClaims) -> ColumnElement[bool]:
+    """True while the token's session has a refresh token not revoked: logout, logout-all and
+    refresh-token reuse revoke them all, so the session's access tokens stop at once too."""
+    return (
+        select(RefreshToken.id)
+        .where(
+            RefreshToken.family_id == claims.session_id,
+            RefreshToken.user_id == claims.user_id,
+            RefreshToken.revoked_at.is_(None),
+        )
+        .exists()
+    )
 
 
 async def _authenticate_api_key(session: AsyncSession, token: str) -> Principal:

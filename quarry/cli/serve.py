@@ -15,6 +15,8 @@ def serve(settings: Settings) -> int:
         host=settings.host,
         port=settings.port,
         log_level="info",
+        # uvicorn would trust X-Forwarded-For from 127.0.0.1; the app trusts only TRUSTED_PROXIES
+        proxy_headers=False,
         timeout_graceful_shutdown=int(settings.extraction_timeout_seconds) + 30,
     )
     return 0

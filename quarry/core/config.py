@@ -16,8 +16,14 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from quarry.core.addresses import parse_allowed_target, parse_network
+
 MIB = 1024 * 1024
 _DEFAULT_SECRET_MARKERS = ("", "changeme", "change-me", "secret", "default")
+_SECRET_NAMES = ("jwt_access_secret", "webhook_encryption_key")
+# production secrets must carry at least 32 random bytes (256 bits)
+MIN_SECRET_BITS = 256
+_HEX = frozenset("0123456789abcdefABCDEF")
 DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
 
 
@@ -54,6 +60,11 @@ class Settings(BaseSettings):
     allow_registration: bool = True
     allow_private_urls: bool = False
     auth_rate_limit_per_minute: int = Field(5, ge=1)
+    login_max_failures: int = Field(10, ge=1)
+    login_backoff_seconds: float = Field(30.0, gt=0)
+    login_backoff_max_seconds: float = Field(900.0, gt=0)
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    private_url_allowlist: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     workers_in_server: bool = True
     worker_concurrency: int = Field(2, ge=1, le=64)
@@ -154,11 +165,23 @@ class Settings(BaseSettings):
             return [float(item) for item in value.split(",") if item.strip()]
         return value
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", "private_url_allowlist", mode="before")
     @classmethod
-    def _split_origins(cls, value: Any) -> Any:
+    def _split_list(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.startswith("["):
             return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        return [str(parse_network(item)) for item in value]
+
+    @field_validator("private_url_allowlist")
+    @classmethod
+    def _check_allowlist(cls, value: list[str]) -> list[str]:
+        for item in value:
+            parse_allowed_target(item)
         return value
 
     @property
@@ -177,15 +200,42 @@ def load_settings(**overrides: Any) -> Settings:
 
 
 def _with_secrets(settings: Settings) -> Settings:
-    names = ("jwt_access_secret", "webhook_encryption_key")
-    missing = [n for n in names if getattr(settings, n).strip().lower() in _DEFAULT_SECRET_MARKERS]
+    missing = [
+        n for n in _SECRET_NAMES if getattr(settings, n).strip().lower() in _DEFAULT_SECRET_MARKERS
+    ]
+    if settings.is_production:
+        _refuse_weak_secrets(settings, missing)
+        return settings
     if not missing:
         return settings
-    if settings.is_production:
-        env_names = ", ".join(n.upper() for n in missing)
-        raise ValueError(f"production mode needs real secrets; set {env_names}")
     stored = _dev_secrets(settings.data_dir)
     return settings.model_copy(update={n: stored[n] for n in missing})
+
+
+def _refuse_weak_secrets(settings: Settings, missing: list[str]) -> None:
+    """Production needs each secret set, and strong: at least MIN_SECRET_BITS of randomness."""
+    if missing:
+        env_names = ", ".join(n.upper() for n in missing)
+        raise ValueError(f"production mode needs real secrets; set {env_names}")
+    weak = [n.upper() for n in _SECRET_NAMES if secret_bits(getattr(settings, n)) < MIN_SECRET_BITS]
+    if weak:
+        raise ValueError(
+            f"production mode refuses weak secrets: {', '.join(weak)} must carry at least "
+            f"{MIN_SECRET_BITS // 8} random bytes, e.g. the 43 characters of "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'` "
+            "or the 64 of `openssl rand -hex 32`"
+        )
+
+
+def secret_bits(secret: str) -> int:
+    """A generous estimate of a secret's randomness: its length times the bits per character of
+    its alphabet (4 for hex, 6 otherwise); 0 when it repeats so few characters that it cannot
+    be random (`aaaa…`, `abab…`)."""
+    text = secret.strip()
+    if len(set(text)) < min(len(text), 10):
+        return 0
+    per_char = 4 if set(text) <= _HEX else 6
+    return len(text) * per_char
 
 
 def _dev_secrets(data_dir: Path) -> dict[str, str]:

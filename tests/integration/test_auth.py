@@ -142,6 +142,10 @@ async def test_refresh_rotates_and_reuse_revokes_the_whole_family(
     # the first token is presented again: someone copied it
     assert_error(await refresh(client, user["refreshToken"]), 401, "REFRESH_TOKEN_REUSED")
     assert_error(await refresh(client, second.json()["refreshToken"]), 401, "REFRESH_TOKEN_REUSED")
+    # every access token of the family stops too, the newest included (issue 9, finding 7)
+    for token in (user["accessToken"], pair["accessToken"], second.json()["accessToken"]):
+        me = await client.get("/api/auth/me", headers=bearer(token))
+        assert_error(me, 401, "TOKEN_REVOKED")
 
 
 async def test_reuse_leaves_other_sessions_alone(client: httpx.AsyncClient, user: Json) -> None:
@@ -167,9 +171,16 @@ async def test_unknown_and_expired_refresh_tokens_are_refused(
 
 
 async def test_logout_ends_that_session(client: httpx.AsyncClient, user: Json) -> None:
+    credentials = {"email": user["user"]["email"], "password": user["password"]}
+    other = (await client.post("/api/auth/login", json=credentials)).json()
     answer = await client.post("/api/auth/logout", json={"refreshToken": user["refreshToken"]})
     assert answer.status_code == 204 and answer.content == b""
     assert (await refresh(client, user["refreshToken"])).status_code == 401
+    # the session's access token ends with it (issue 9, finding 7); another session goes on
+    assert_error(await client.get("/api/auth/me", headers=user["headers"]), 401, "TOKEN_REVOKED")
+    assert (
+        await client.get("/api/auth/me", headers=bearer(other["accessToken"]))
+    ).status_code == 200
     unknown = await client.post("/api/auth/logout", json={"refreshToken": "never-issued"})
     assert unknown.status_code == 204
 
@@ -197,10 +208,13 @@ async def test_logout_all_ends_every_session_but_not_the_next_one(
 # --- bearer tokens --------------------------------------------------------------------------
 
 
-def access_token(settings: Settings, user_id: str, *, age: int, secret: str | None = None) -> str:
+def access_token(
+    settings: Settings, user_id: str, *, age: int, sid: str = "rtf_none", secret: str | None = None
+) -> str:
     issued = int(time.time()) - age
     claims = {
         "sub": user_id,
+        "sid": sid,
         "role": "USER",
         "iat": issued,
         "exp": issued + 900,
@@ -215,6 +229,7 @@ async def test_missing_or_bad_credentials_are_401(
     client: httpx.AsyncClient, user: Json, settings: Settings
 ) -> None:
     user_id = user["user"]["id"]
+    sid = jwt.decode(user["accessToken"], options={"verify_signature": False})["sid"]
     assert_error(await client.get("/api/auth/me"), 401, "UNAUTHORIZED")
     cases = {
         "not-a-jwt": "INVALID_TOKEN",
@@ -223,13 +238,14 @@ async def test_missing_or_bad_credentials_are_401(
         ): "INVALID_TOKEN",
         access_token(settings, user_id, age=1000): "TOKEN_EXPIRED",
         access_token(settings, "usr_gone", age=0): "INVALID_TOKEN",
+        # a well-signed token of a session that never existed
+        access_token(settings, user_id, age=0): "TOKEN_REVOKED",
         settings.api_key_prefix + "x" * 43: "INVALID_API_KEY",
     }
     for token, code in cases.items():
         assert_error(await client.get("/api/auth/me", headers=bearer(token)), 401, code)
-    assert (
-        await client.get("/api/auth/me", headers=bearer(access_token(settings, user_id, age=0)))
-    ).status_code == 200
+    live = access_token(settings, user_id, age=0, sid=sid)
+    assert (await client.get("/api/auth/me", headers=bearer(live))).status_code == 200
 
 
 # --- API keys -------------------------------------------------------------------------------

@@ -28,9 +28,12 @@ async def test_no_hash_never_matches() -> None:
 
 
 def test_access_token_round_trip() -> None:
-    token = security.issue_access_token(SETTINGS, "usr_1", Role.ADMIN, datetime.now(UTC))
+    token = security.issue_access_token(
+        SETTINGS, "usr_1", Role.ADMIN, datetime.now(UTC), session_id="rtf_1"
+    )
     claims = security.read_access_token(SETTINGS, token)
     assert claims.user_id == "usr_1" and claims.role is Role.ADMIN
+    assert claims.session_id == "rtf_1"
     raw = jwt.decode(token, options={"verify_signature": False})
     assert raw["typ"] == "access" and raw["exp"] - raw["iat"] == 900 and raw["jti"]
 
@@ -51,12 +54,17 @@ def test_milliseconds_are_exact() -> None:
                 "usr_1",
                 Role.USER,
                 datetime.now(UTC),
+                session_id="rtf_1",
             ),
             "INVALID_TOKEN",
         ),
         (
             security.issue_access_token(
-                SETTINGS, "usr_1", Role.USER, datetime.now(UTC) - timedelta(hours=1)
+                SETTINGS,
+                "usr_1",
+                Role.USER,
+                datetime.now(UTC) - timedelta(hours=1),
+                session_id="rtf_1",
             ),
             "TOKEN_EXPIRED",
         ),
@@ -78,8 +86,22 @@ def test_a_token_of_another_type_is_refused() -> None:
         "jti": "j",
         "typ": "refresh",
         "iat_ms": now * 1000,
+        "sid": "rtf_1",
     }
     token = jwt.encode(claims, SETTINGS.jwt_access_secret, algorithm="HS256")
+    with pytest.raises(Unauthorized, match="not valid"):
+        security.read_access_token(SETTINGS, token)
+
+
+def test_an_access_token_without_a_session_is_refused() -> None:
+    """Every access token names its session (`sid`), so logout can end it."""
+    now = int(datetime.now(UTC).timestamp())
+    claims = {"sub": "usr_1", "role": "USER", "iat": now, "exp": now + 60, "jti": "j"}
+    token = jwt.encode(
+        {**claims, "typ": "access", "iat_ms": now * 1000},
+        SETTINGS.jwt_access_secret,
+        algorithm="HS256",
+    )
     with pytest.raises(Unauthorized, match="not valid"):
         security.read_access_token(SETTINGS, token)
 

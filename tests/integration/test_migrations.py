@@ -125,7 +125,7 @@ def _snapshot(conn: psycopg.Connection[Any]) -> dict[str, list[Any]]:
     return {
         table: [
             row[0]
-            for row in conn.execute(f"SELECT to_jsonb(t) FROM {table} t ORDER BY 1::text")  # noqa: S608
+            for row in conn.execute(f"SELECT to_jsonb(t) FROM {table} t ORDER BY to_jsonb(t)::text")
         ]
         for table in KEPT
     }

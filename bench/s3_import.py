@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.throughput import SHARED_DOCS, documents, percentile, when  # noqa: E402
+from quarry.sources.netguard import AddressPolicy  # noqa: E402
 from quarry.sources.s3 import S3Connector, S3Keys, S3Location  # noqa: E402
 from tests.e2e.server import quarry_server  # noqa: E402
 from tests.fakes.s3_server import MotoS3, moto_s3  # noqa: E402
@@ -104,7 +105,7 @@ async def fetch_only(s3: MotoS3, keys: list[str], parallel: int) -> None:
     connector = S3Connector(
         S3Location(BUCKET, endpoint_url=s3.endpoint_url),
         S3Keys("testing", "testing"),
-        allow_private=True,
+        policy=AddressPolicy(allow_private=True),
     )
     gate = asyncio.Semaphore(parallel)
     with tempfile.TemporaryDirectory() as folder:

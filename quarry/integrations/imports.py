@@ -27,7 +27,13 @@ from quarry.runs.models import ImportBatch, JobRun
 from quarry.runs.service import ImportItem
 from quarry.runtime import Runtime
 from quarry.sources.connectors import TooManyFiles, walk_files
-from quarry.sources.netguard import BlockedUrl, InvalidUrl, check_url_at_request_time
+from quarry.sources.netguard import (
+    AddressPolicy,
+    BlockedUrl,
+    InvalidUrl,
+    address_policy,
+    check_url_at_request_time,
+)
 
 INVALID = "INVALID_SOURCE"
 
@@ -90,9 +96,7 @@ async def create_from_trigger(
     integrations = await service.owned(session, user_id, ids)
     items, details = [], []
     for index, entry in enumerate(body.files):
-        item, problems = _trigger_item(
-            entry, index, integrations, runtime.settings.allow_private_urls
-        )
+        item, problems = _trigger_item(entry, index, integrations, address_policy(runtime.settings))
         items.append(item)
         details += problems
     if details:
@@ -103,12 +107,15 @@ async def create_from_trigger(
 
 
 def _trigger_item(
-    entry: TriggerFileIn, index: int, integrations: dict[str, Integration], allow_private: bool
+    entry: TriggerFileIn,
+    index: int,
+    integrations: dict[str, Integration],
+    policy: AddressPolicy,
 ) -> tuple[ImportItem, list[ErrorDetail]]:
     where = f"files[{index}]"
     if entry.url is not None and entry.integration_id is None and entry.file_id is None:
         try:
-            check_url_at_request_time(entry.url, allow_private=allow_private)
+            check_url_at_request_time(entry.url, policy=policy)
         except (InvalidUrl, BlockedUrl) as exc:
             return _none(), [ErrorDetail(f"{where}.url", str(exc))]
         return ImportItem({"kind": "URL", "url": entry.url}, entry.external_ref), []

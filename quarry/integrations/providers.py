@@ -28,7 +28,12 @@ from quarry.integrations.schemas import (
 )
 from quarry.sources import dropbox, gdrive, s3
 from quarry.sources.connectors import Connector, parse_time
-from quarry.sources.netguard import BlockedUrl, InvalidUrl, check_url_at_request_time
+from quarry.sources.netguard import (
+    BlockedUrl,
+    InvalidUrl,
+    address_policy,
+    check_url_at_request_time,
+)
 from quarry.sources.provider_http import BearerToken, HttpPolicy, OAuthApp, OAuthTokens, TokenSink
 
 PURPOSE = "integration-credentials"
@@ -78,7 +83,7 @@ def _check_s3(config: S3ConfigIn, settings: Settings) -> None:
     if config.endpoint_url is None:
         return
     try:
-        check_url_at_request_time(config.endpoint_url, allow_private=settings.allow_private_urls)
+        check_url_at_request_time(config.endpoint_url, policy=address_policy(settings))
     except (InvalidUrl, BlockedUrl) as exc:
         detail = ErrorDetail("config.endpointUrl", str(exc))
         raise BadRequest(f"endpointUrl is not allowed: {exc}", details=[detail]) from None
@@ -155,7 +160,7 @@ def _s3(settings: Settings, config: dict[str, Any], credentials: dict[str, Any])
     return s3.S3Connector(
         location,
         keys,
-        allow_private=settings.allow_private_urls,
+        policy=address_policy(settings),
         timeout=settings.connector_timeout_seconds,
         max_retries=settings.connector_max_retries,
     )

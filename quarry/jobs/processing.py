@@ -37,6 +37,7 @@ from quarry.queue.app import defer_job_processing
 from quarry.runs.models import ImportBatch, JobRun
 from quarry.runtime import Runtime
 from quarry.sources import mime
+from quarry.sources.netguard import address_policy
 from quarry.sources.url import fetch_url
 
 log = logging.getLogger(__name__)
@@ -135,7 +136,7 @@ async def _fetch(runtime: Runtime, attempt: Attempt) -> Document:
                 str(attempt.source["url"]),
                 Path(folder),
                 max_size=settings.max_file_size,
-                allow_private=settings.allow_private_urls,
+                policy=address_policy(settings),
                 connect_timeout=settings.url_connect_timeout_seconds,
                 read_timeout=settings.url_read_timeout_seconds,
                 max_redirects=settings.url_max_redirects,

@@ -25,7 +25,12 @@ from quarry.jobs.schemas import job_wire
 from quarry.jobs.states import JobStatus
 from quarry.queue.app import defer_job_processing
 from quarry.sources import mime
-from quarry.sources.netguard import BlockedUrl, InvalidUrl, check_url_at_request_time
+from quarry.sources.netguard import (
+    BlockedUrl,
+    InvalidUrl,
+    address_policy,
+    check_url_at_request_time,
+)
 
 JOB_TYPE = "EXTRACTION"
 
@@ -81,7 +86,7 @@ def check_callback_url(url: str | None, settings: Settings, field: str = "callba
     if url is None:
         return
     try:
-        check_url_at_request_time(url, allow_private=settings.allow_private_urls)
+        check_url_at_request_time(url, policy=address_policy(settings))
     except (InvalidUrl, BlockedUrl) as exc:
         raise BadRequest(
             f"{field} is not allowed: {exc}", details=[ErrorDetail(field, str(exc))]

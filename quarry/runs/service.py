@@ -20,7 +20,12 @@ from quarry.jobs import transitions
 from quarry.jobs.models import Job
 from quarry.runs.models import ImportBatch, JobRun, RunSource, RunStatus
 from quarry.runs.schemas import FromUrlsIn, run_wire
-from quarry.sources.netguard import BlockedUrl, InvalidUrl, check_url_at_request_time
+from quarry.sources.netguard import (
+    BlockedUrl,
+    InvalidUrl,
+    address_policy,
+    check_url_at_request_time,
+)
 from quarry.sources.upload import ReceivedForm
 from quarry.storage.base import BlobStore
 
@@ -167,7 +172,7 @@ def _check_urls(body: FromUrlsIn, settings: Settings) -> None:
     details = []
     for index, item in enumerate(body.urls):
         try:
-            check_url_at_request_time(item.url, allow_private=settings.allow_private_urls)
+            check_url_at_request_time(item.url, policy=address_policy(settings))
         except (InvalidUrl, BlockedUrl) as exc:
             details.append(ErrorDetail(f"urls[{index}].url", str(exc)))
     if details:

@@ -1,5 +1,12 @@
 """Which URLs Quarry may fetch: the scheme/host syntax and the address policy.
 
+The policy (`AddressPolicy`, built from the settings by `address_policy`): public addresses
+only; `ALLOW_PRIVATE_URLS=true` opens private and reserved addresses too, but never link-local
+ones (169.254.0.0/16, fe80::/10, where cloud metadata services answer) nor the other known
+metadata addresses; `PRIVATE_URL_ALLOWLIST` opens exactly the hosts, addresses and networks it
+lists (optionally on one port). A listed host name lets through what it resolves to, except
+link-local and metadata addresses: those open only when an address or network entry names them.
+
 Two moments matter. At request time (`check_url_at_request_time`) names are not resolved: a URL
 is refused when it is malformed or when its host is an IP literal, in any spelling a URL library
 or libc would accept (`2130706433`, `0x7f.1`, `0177.0.0.1`, `[::ffff:127.0.0.1]`, ...), that
@@ -12,8 +19,12 @@ from __future__ import annotations
 import ipaddress
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit
+
+from quarry.core.addresses import AllowedTarget, parse_allowed_target
+from quarry.core.config import Settings
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -54,6 +65,11 @@ _BLOCKED_V6 = tuple(
         "3fff::/20",  # documentation
     )
 )
+_LINK_LOCAL = (ipaddress.IPv4Network("169.254.0.0/16"), ipaddress.IPv6Network("fe80::/10"))
+_METADATA = (
+    ipaddress.IPv4Address("100.100.100.200"),  # Alibaba Cloud
+    ipaddress.IPv6Address("fd00:ec2::254"),  # AWS over IPv6
+)
 _IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
 _IPV4_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
@@ -65,6 +81,55 @@ class InvalidUrl(ValueError):
 
 class BlockedUrl(ValueError):
     """The URL points at an address Quarry refuses to contact (loopback, private, ...)."""
+
+
+@dataclass(frozen=True)
+class AddressPolicy:
+    """What may be contacted besides public addresses (see the module docstring)."""
+
+    allow_private: bool = False
+    allowlist: tuple[AllowedTarget, ...] = ()
+
+    def blocks(
+        self,
+        ip: IPAddress,
+        *,
+        host: str | None = None,
+        port: int | None = None,
+        base: Callable[[IPAddress], bool] | None = None,
+    ) -> bool:
+        """True when `ip` (reached as `host`:`port`) must not be contacted; `base` replaces
+        `is_blocked_ip` as the rule for unlisted addresses (tests)."""
+        if any(entry.admits_ip(ip, port) for entry in self.allowlist):
+            return False
+        if is_metadata_ip(ip):
+            return True
+        if self.allow_private or (host is not None and self.admits_name(host, port)):
+            return False
+        return (base or is_blocked_ip)(ip)
+
+    def admits_name(self, host: str, port: int | None) -> bool:
+        return any(entry.admits_name(host, port) for entry in self.allowlist)
+
+
+PUBLIC_ONLY = AddressPolicy()
+
+
+def address_policy(settings: Settings) -> AddressPolicy:
+    """The policy of ALLOW_PRIVATE_URLS and PRIVATE_URL_ALLOWLIST."""
+    entries = tuple(parse_allowed_target(item) for item in settings.private_url_allowlist)
+    return AddressPolicy(settings.allow_private_urls, entries)
+
+
+def is_metadata_ip(ip: IPAddress) -> bool:
+    """Link-local and known cloud metadata addresses, in any IPv6 wrapping."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        plain = ipaddress.IPv6Address(int(ip))
+        embedded = embedded_ipv4(plain)
+        if embedded is not None:
+            return is_metadata_ip(embedded)
+        ip = plain
+    return ip in _METADATA or any(ip in net for net in _LINK_LOCAL)
 
 
 @dataclass(frozen=True)
@@ -148,17 +213,21 @@ def check_url_syntax(url: str) -> ParsedUrl:
     return _with_url(parsed)
 
 
-def check_url_at_request_time(url: str, *, allow_private: bool) -> None:
+def check_url_at_request_time(url: str, *, policy: AddressPolicy) -> ParsedUrl:
     """Refuse a URL when it is submitted: `InvalidUrl` if malformed, `BlockedUrl` if it names a
     blocked address literally. Host names are not resolved here; the fetcher checks them."""
     parsed = check_url_syntax(url)
-    if allow_private:
-        return
-    if parsed.ip is not None and is_blocked_ip(parsed.ip):
-        raise BlockedUrl(f"{parsed.host} is a private or reserved address and cannot be fetched")
+    if parsed.ip is not None:
+        if policy.blocks(parsed.ip, port=parsed.port):
+            raise BlockedUrl(
+                f"{parsed.host} is a private, link-local or reserved address and cannot be fetched"
+            )
+        return parsed
     name = parsed.host.rstrip(".")
-    if name == "localhost" or name.endswith(".localhost"):
+    loopback = name == "localhost" or name.endswith(".localhost")
+    if loopback and not (policy.allow_private or policy.admits_name(name, parsed.port)):
         raise BlockedUrl(f"{parsed.host} is a loopback name and cannot be fetched")
+    return parsed
 
 
 def _with_url(parsed: ParsedUrl) -> ParsedUrl:

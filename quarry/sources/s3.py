@@ -31,7 +31,7 @@ from quarry.sources.connectors import (
     refuse_oversize,
 )
 from quarry.sources.fetched import FetchedFile
-from quarry.sources.netguard import InvalidUrl, check_url_syntax, is_blocked_ip
+from quarry.sources.netguard import PUBLIC_ONLY, AddressPolicy, InvalidUrl, check_url_syntax
 from quarry.sources.url import resolve_host
 
 PROVIDER = "S3"
@@ -84,13 +84,13 @@ class S3Connector:
         location: S3Location,
         keys: S3Keys,
         *,
-        allow_private: bool,
+        policy: AddressPolicy,
         timeout: float = 30.0,
         max_retries: int = 3,
     ) -> None:
         self._location = location
         self._keys = keys
-        self._allow_private = allow_private
+        self._policy = policy
         self._settings = (timeout, max_retries)
         self._endpoint_checked = False
 
@@ -158,9 +158,9 @@ class S3Connector:
 
     async def _check_endpoint(self) -> None:
         url = self._location.endpoint_url
-        if url is None or self._allow_private or self._endpoint_checked:
+        if url is None or self._endpoint_checked:
             return
-        await check_endpoint(url)
+        await check_endpoint(url, self._policy)
         self._endpoint_checked = True
 
     def _client(self) -> Any:
@@ -168,8 +168,8 @@ class S3Connector:
         return _shared_client(self._location, self._keys, timeout, retries)
 
 
-async def check_endpoint(url: str) -> None:
-    """Refuse an endpoint whose host is, or resolves to, a private or reserved address."""
+async def check_endpoint(url: str, policy: AddressPolicy = PUBLIC_ONLY) -> None:
+    """Refuse an endpoint whose host is, or resolves to, an address the policy blocks."""
     try:
         target = check_url_syntax(url)
     except InvalidUrl as exc:
@@ -179,7 +179,7 @@ async def check_endpoint(url: str) -> None:
     except OSError as exc:
         message = f"the S3 endpoint {target.host} does not resolve ({exc})"
         raise JobFailure(JobErrorCode.DOWNLOAD_FAILED, message, transient=True) from None
-    blocked = [address for address in addresses if is_blocked_ip(address)]
+    blocked = [a for a in addresses if policy.blocks(a, host=target.host, port=target.port)]
     if blocked or not addresses:
         message = f"the S3 endpoint {target.host} points to a private or reserved address"
         raise JobFailure(JobErrorCode.URL_BLOCKED, message)

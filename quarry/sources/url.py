@@ -28,13 +28,16 @@ import httpcore
 from quarry.core.errors import JobErrorCode, JobFailure
 from quarry.sources.fetched import FetchedFile, safe_file_name
 from quarry.sources.mime import sniff
-from quarry.sources.netguard import InvalidUrl, IPAddress, ParsedUrl, check_url_syntax
-from quarry.sources.netguard import is_blocked_ip as default_is_blocked
+from quarry.sources.netguard import (
+    AddressPolicy,
+    InvalidUrl,
+    IPAddress,
+    ParsedUrl,
+    check_url_syntax,
+)
 from quarry.sources.pinned_http import PinnedBackend, Resolver, resolve_host
 
 __all__ = ["AddressPolicy", "Resolver", "fetch_url", "resolve_host"]
-
-AddressPolicy = Callable[[IPAddress], bool]
 
 TOTAL_TIME_FACTOR = 10  # a whole download may take at most this many read timeouts
 _USER_AGENT = b"Quarry/0.1 (document fetcher)"
@@ -51,11 +54,11 @@ _HTTP_ERRORS = (
 @dataclass(frozen=True)
 class _Options:
     max_size: int
-    allow_private: bool
+    policy: AddressPolicy
     connect_timeout: float
     read_timeout: float
     resolver: Resolver
-    is_blocked: AddressPolicy
+    is_blocked: Callable[[IPAddress], bool] | None
     ssl_context: ssl.SSLContext | None
 
 
@@ -77,22 +80,23 @@ async def fetch_url(
     dest_dir: Path,
     *,
     max_size: int,
-    allow_private: bool,
+    policy: AddressPolicy,
     connect_timeout: float,
     read_timeout: float,
     max_redirects: int = 5,
     resolver: Resolver | None = None,
-    is_blocked: AddressPolicy = default_is_blocked,
+    is_blocked: Callable[[IPAddress], bool] | None = None,
     ssl_context: ssl.SSLContext | None = None,
 ) -> FetchedFile:
     """Download `url` into a new file in `dest_dir`, or raise `JobFailure` with a stable code.
 
-    `allow_private` lifts the address policy entirely; `is_blocked` replaces it (tests);
+    `policy` says which non-public addresses may be reached; `is_blocked` replaces its rule
+    for addresses it does not list (tests);
     `ssl_context` replaces the default certifi-based verification (tests, private CAs).
     """
     options = _Options(
         max_size,
-        allow_private,
+        policy,
         connect_timeout,
         read_timeout,
         resolver or resolve_host,
@@ -138,9 +142,13 @@ def _parse(url: str) -> ParsedUrl:
 async def _allowed_addresses(target: ParsedUrl, options: _Options) -> list[IPAddress]:
     """The addresses to connect to; refused if any of them is blocked."""
     addresses = [target.ip] if target.ip is not None else await _resolve(target, options)
-    if options.allow_private:
-        return addresses
-    blocked = [address for address in addresses if options.is_blocked(address)]
+    blocked = [
+        address
+        for address in addresses
+        if options.policy.blocks(
+            address, host=target.host, port=target.port, base=options.is_blocked
+        )
+    ]
     if blocked:
         message = (
             f"{target.host} points to a private or reserved address ({blocked[0]}); "

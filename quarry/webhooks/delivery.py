@@ -33,6 +33,7 @@ from quarry.events import service as events
 from quarry.events.models import Event
 from quarry.queue.app import defer_deliveries
 from quarry.runtime import Runtime
+from quarry.sources.netguard import address_policy
 from quarry.webhooks import bodies, service, transport
 from quarry.webhooks.catalog import PROGRESS, RUN_FINAL, RUN_ORDERED
 from quarry.webhooks.models import (
@@ -237,7 +238,7 @@ async def _send(settings: Settings, claim: Claim) -> transport.Outcome:
         body,
         headers,
         timeout_seconds=settings.webhook_timeout_seconds,
-        allow_private=settings.allow_private_urls,
+        policy=address_policy(settings),
     )
 
 

@@ -22,7 +22,12 @@ from quarry.core.ids import new_id
 from quarry.core.time import utcnow
 from quarry.events import service as events
 from quarry.queue.app import defer_deliveries, deliver_now
-from quarry.sources.netguard import BlockedUrl, InvalidUrl, check_url_at_request_time
+from quarry.sources.netguard import (
+    BlockedUrl,
+    InvalidUrl,
+    address_policy,
+    check_url_at_request_time,
+)
 from quarry.webhooks import outbox
 from quarry.webhooks.bodies import json_text
 from quarry.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
@@ -36,7 +41,7 @@ CALLBACK_SEAL = "callback-secret"
 
 def check_url(url: str, settings: Settings, field: str = "url") -> None:
     try:
-        check_url_at_request_time(url, allow_private=settings.allow_private_urls)
+        check_url_at_request_time(url, policy=address_policy(settings))
     except (InvalidUrl, BlockedUrl) as exc:
         raise BadRequest(
             f"{field} cannot receive webhooks: {exc}",

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import httpcore
 
 from quarry.sources.netguard import (
+    AddressPolicy,
     InvalidUrl,
     IPAddress,
     ParsedUrl,
     check_url_syntax,
-    is_blocked_ip,
 )
 from quarry.sources.pinned_http import PinnedBackend, Resolver, resolve_host
 
@@ -52,14 +52,14 @@ async def post(
     headers: Sequence[tuple[str, str]],
     *,
     timeout_seconds: float,
-    allow_private: bool,
+    policy: AddressPolicy,
     resolver: Resolver = resolve_host,
 ) -> Outcome:
     """Send `body` to `url`: connecting and reading each get `timeout_seconds`, the whole
     request twice that."""
     try:
         target = check_url_syntax(url)
-        addresses = await _addresses(target, timeout_seconds, allow_private, resolver)
+        addresses = await _addresses(target, timeout_seconds, policy, resolver)
         async with asyncio.timeout(2 * timeout_seconds):
             return await _send(target, addresses, body, headers, timeout_seconds)
     except _Refused as exc:
@@ -75,7 +75,7 @@ async def post(
 
 
 async def _addresses(
-    target: ParsedUrl, timeout_seconds: float, allow_private: bool, resolver: Resolver
+    target: ParsedUrl, timeout_seconds: float, policy: AddressPolicy, resolver: Resolver
 ) -> list[IPAddress]:
     if target.ip is not None:
         addresses = [target.ip]
@@ -87,8 +87,8 @@ async def _addresses(
             raise _Refused(f"the host name {target.host} does not resolve ({exc})") from None
     if not addresses:
         raise _Refused(f"the host name {target.host} does not resolve")
-    blocked = [a for a in addresses if is_blocked_ip(a)]
-    if blocked and not allow_private:
+    blocked = [a for a in addresses if policy.blocks(a, host=target.host, port=target.port)]
+    if blocked:
         raise _Refused(f"{target.host} points to a private or reserved address ({blocked[0]})")
     return addresses
 

@@ -25,7 +25,7 @@ import pytest
 
 from quarry.core.errors import JobErrorCode, JobFailure
 from quarry.sources.fetched import FetchedFile
-from quarry.sources.netguard import IPAddress
+from quarry.sources.netguard import PUBLIC_ONLY, AddressPolicy, IPAddress
 from quarry.sources.url import fetch_url, resolve_host
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
@@ -241,7 +241,7 @@ class _RecordingResolver:
 async def _fetch(url: str, dest: Path, **overrides: Any) -> FetchedFile:
     options: dict[str, Any] = {
         "max_size": MAX_SIZE,
-        "allow_private": True,
+        "policy": AddressPolicy(allow_private=True),
         "connect_timeout": 2.0,
         "read_timeout": 2.0,
     }
@@ -324,7 +324,7 @@ async def test_host_is_resolved_once_and_the_checked_address_is_used(
         fetched = await _fetch(
             f"http://files.test:{server.port}/files/report.pdf",
             dest,
-            allow_private=False,
+            policy=PUBLIC_ONLY,
             resolver=resolver,
             is_blocked=lambda ip: ip != LOOPBACK,
         )
@@ -339,7 +339,7 @@ async def test_host_is_resolved_once_and_the_checked_address_is_used(
 async def test_every_redirect_hop_is_resolved_once(server: _Server, dest: Path) -> None:
     resolver = _RecordingResolver(["127.0.0.1"])
     url = f"http://files.test:{server.port}/chain/2"
-    await _fetch(url, dest, allow_private=False, resolver=resolver, is_blocked=lambda ip: False)
+    await _fetch(url, dest, policy=PUBLIC_ONLY, resolver=resolver, is_blocked=lambda ip: False)
     assert resolver.lookups == [("files.test", server.port)] * 3
 
 
@@ -357,7 +357,7 @@ async def test_exactly_max_size_is_accepted(server: _Server, dest: Path) -> None
 
 async def test_default_resolver_resolves_localhost_and_the_block_applies(dest: Path) -> None:
     assert LOOPBACK in await resolve_host("localhost", 80)
-    failure = await _failure("http://localhost:9/x.pdf", dest, allow_private=False)
+    failure = await _failure("http://localhost:9/x.pdf", dest, policy=PUBLIC_ONLY)
     assert failure.code is JobErrorCode.URL_BLOCKED
 
 
@@ -379,7 +379,7 @@ async def test_internal_addresses_are_refused_without_connecting(
     listener: socket.socket, dest: Path, template: str
 ) -> None:
     url = template.format(port=listener.getsockname()[1])
-    failure = await _failure(url, dest, allow_private=False, resolver=_resolver_to("127.0.0.1"))
+    failure = await _failure(url, dest, policy=PUBLIC_ONLY, resolver=_resolver_to("127.0.0.1"))
     assert failure.code is JobErrorCode.URL_BLOCKED and not failure.transient
     assert not _connection_arrived(listener)
     assert _files_in(dest) == []
@@ -401,7 +401,7 @@ async def test_one_blocked_address_among_many_refuses_the_host(
 ) -> None:
     url = f"http://mixed.test:{listener.getsockname()[1]}/"
     resolver = _resolver_to("93.184.216.34", "127.0.0.1")
-    failure = await _failure(url, dest, allow_private=False, resolver=resolver)
+    failure = await _failure(url, dest, policy=PUBLIC_ONLY, resolver=resolver)
     assert failure.code is JobErrorCode.URL_BLOCKED
     assert not _connection_arrived(listener)
 
@@ -426,7 +426,7 @@ async def test_redirect_from_an_allowed_server_to_a_blocked_address_is_refused(
         failure = await _failure(
             f"http://127.0.0.1:{server.port}/redirect?to={target}",
             dest,
-            allow_private=False,
+            policy=PUBLIC_ONLY,
             resolver=_resolver_to("127.0.0.2"),
             is_blocked=lambda ip: ip != LOOPBACK,  # only the first server counts as public
         )

@@ -64,6 +64,7 @@ async def test_literal_internal_addresses_are_refused_at_request_time(
     }
     answer = await client.post("/api/job-runs/from-urls", headers=user["headers"], json=body)
     assert answer.status_code == 400, answer.text
+    assert answer.json()["code"] == "INVALID_URL"  # as the README says
     assert answer.json()["details"][0]["field"] == "urls[1].url"
     assert_no_connection(listener)
 

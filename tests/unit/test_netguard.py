@@ -7,6 +7,8 @@ import ipaddress
 import pytest
 
 from quarry.sources.netguard import (
+    PUBLIC_ONLY,
+    AddressPolicy,
     BlockedUrl,
     InvalidUrl,
     check_url_at_request_time,
@@ -81,15 +83,15 @@ def test_every_spelling_of_the_metadata_address_is_blocked(host: str) -> None:
 )
 def test_request_time_check_refuses_every_spelling_of_internal_addresses(host: str) -> None:
     with pytest.raises(BlockedUrl):
-        check_url_at_request_time(f"http://{host}/invoice.pdf", allow_private=False)
+        check_url_at_request_time(f"http://{host}/invoice.pdf", policy=PUBLIC_ONLY)
     with pytest.raises(BlockedUrl):
-        check_url_at_request_time(f"https://{host}:8443/x?y=1", allow_private=False)
+        check_url_at_request_time(f"https://{host}:8443/x?y=1", policy=PUBLIC_ONLY)
 
 
 @pytest.mark.parametrize("host", ["localhost", "LOCALHOST", "localhost.", "api.localhost"])
 def test_localhost_names_are_refused_without_a_lookup(host: str) -> None:
     with pytest.raises(BlockedUrl):
-        check_url_at_request_time(f"http://{host}/", allow_private=False)
+        check_url_at_request_time(f"http://{host}/", policy=PUBLIC_ONLY)
 
 
 @pytest.mark.parametrize(
@@ -97,7 +99,7 @@ def test_localhost_names_are_refused_without_a_lookup(host: str) -> None:
     ["http://127.0.0.1/", "http://0x7f.1:8080/", "http://[::1]/", "http://localhost/"],
 )
 def test_allow_private_lifts_the_request_time_block(url: str) -> None:
-    check_url_at_request_time(url, allow_private=True)
+    check_url_at_request_time(url, policy=AddressPolicy(allow_private=True))
 
 
 @pytest.mark.parametrize(
@@ -113,7 +115,7 @@ def test_allow_private_lifts_the_request_time_block(url: str) -> None:
     ],
 )
 def test_public_urls_pass_the_request_time_check(url: str) -> None:
-    check_url_at_request_time(url, allow_private=False)
+    check_url_at_request_time(url, policy=PUBLIC_ONLY)
 
 
 @pytest.mark.parametrize(
@@ -148,7 +150,7 @@ def test_malformed_urls_are_rejected_with_a_reason(url: str, reason: str) -> Non
     with pytest.raises(InvalidUrl, match=reason):
         check_url_syntax(url)
     with pytest.raises(InvalidUrl):
-        check_url_at_request_time(url, allow_private=True)
+        check_url_at_request_time(url, policy=AddressPolicy(allow_private=True))
 
 
 def test_parsed_url_keeps_what_the_request_needs() -> None:

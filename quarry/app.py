@@ -26,6 +26,7 @@ from quarry.integrations.router import router as integrations_router
 from quarry.jobs.router import router as jobs_router
 from quarry.ops.router import metrics_router
 from quarry.ops.router import router as ops_router
+from quarry.ops.sealed import log_unreadable_secrets
 from quarry.queue.worker import run_worker
 from quarry.runs.router import router as runs_router
 from quarry.runtime import Role, Runtime, build_runtime
@@ -46,6 +47,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
             else await asyncio.to_thread(build_runtime, settings, Role.SERVER)
         )
         app.state.runtime = rt
+        await log_unreadable_secrets(rt.db, rt.secrets)
         await rt.open_queue()
         worker = _start_worker(rt) if settings.workers_in_server else None
         try:

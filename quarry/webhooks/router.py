@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from quarry.auth.deps import CurrentUser
-from quarry.core.api_model import Page
+from quarry.core.api_model import ErrorOut, Page
 from quarry.http.deps import PagingDep, RuntimeDep, SessionDep
 from quarry.webhooks import service
 from quarry.webhooks.catalog import CATALOG
@@ -33,12 +33,22 @@ async def event_catalog(principal: CurrentUser) -> CatalogOut:
     return CatalogOut(data=[CatalogEntry(type=t, description=d) for t, d in CATALOG.items()])
 
 
-@router.get("/callback-secret", response_model=CallbackSecretOut)
+@router.get(
+    "/callback-secret",
+    response_model=CallbackSecretOut,
+    responses={
+        409: {
+            "model": ErrorOut,
+            "description": "sealed with another WEBHOOK_ENCRYPTION_KEY (SECRET_UNREADABLE); "
+            "rotate it",
+        }
+    },
+)
 async def get_callback_secret(
     principal: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> CallbackSecretOut:
     """The secret that signs deliveries to your runs' and jobs' `callbackUrl`s."""
-    secret = await service.callback_secret(session, runtime.secrets, principal.user_id)
+    secret = await service.readable_callback_secret(session, runtime.secrets, principal.user_id)
     return CallbackSecretOut(callback_secret=secret)
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quarry.auth.models import User
 from quarry.core.config import Settings
-from quarry.core.crypto import SecretBox
+from quarry.core.crypto import SealedValueError, SecretBox
 from quarry.core.errors import BadRequest, Conflict, ErrorDetail, NotFound
 from quarry.core.ids import new_id
 from quarry.core.time import utcnow
@@ -225,6 +225,19 @@ async def callback_secret(session: AsyncSession, box: SecretBox, user_id: str) -
     if stored is None:
         raise NotFound(f"User {user_id} not found", code="NOT_FOUND")
     return box.open(stored, purpose=CALLBACK_SEAL)
+
+
+async def readable_callback_secret(session: AsyncSession, box: SecretBox, user_id: str) -> str:
+    """The callback secret for its owner; 409 SECRET_UNREADABLE when it was sealed with another
+    WEBHOOK_ENCRYPTION_KEY (rotating it makes a new one)."""
+    try:
+        return await callback_secret(session, box, user_id)
+    except SealedValueError:
+        raise Conflict(
+            "Your callback secret was sealed with another WEBHOOK_ENCRYPTION_KEY and cannot be "
+            "read; make a new one with POST /api/webhooks/callback-secret/rotate",
+            code="SECRET_UNREADABLE",
+        ) from None
 
 
 async def rotate_callback_secret(session: AsyncSession, box: SecretBox, user_id: str) -> str:

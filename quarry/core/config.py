@@ -125,6 +125,9 @@ class Settings(BaseSettings):
 
     # --- integrations (S3, Google Drive, Dropbox) ---
     oauth_redirect_base_url: str | None = None
+    # where the OAuth callback sends a browser that did not start the flow (your app's page,
+    # which finishes it with POST /api/integrations/oauth/<provider>/complete)
+    oauth_complete_url: str | None = None
     google_client_id: str | None = None
     google_client_secret: SecretStr | None = None
     google_oauth_auth_url: str = "https://accounts.google.com/o/oauth2/v2/auth"

@@ -1,10 +1,18 @@
 """OAuth 2 (authorization code) for Google Drive and Dropbox.
 
 `start` answers the provider's consent URL with a `state` that is signed (HMAC-SHA256 with
-JWT_ACCESS_SECRET), bound to the user, the provider and an expiry 10 minutes ahead. The browser
-comes back to `callback` without a bearer token: the state is what authenticates it. The code
-is exchanged for an access and a refresh token, which become a new integration's sealed
-credentials (or replace those of the integration being reconnected).
+JWT_ACCESS_SECRET), bound to the user, the provider and an expiry 10 minutes ahead, and to a
+random browser binding whose hash the state carries; the binding itself goes to the caller's
+browser as a cookie. The consent link alone completes nothing: whoever finishes the flow must
+prove to be the user who started it (`check_completer`), either
+
+- the browser that called `start` comes back to `callback` with the binding cookie, or
+- the app posts the code and state to `complete` with that user's token (the callback sends the
+  browser to `OAUTH_COMPLETE_URL` with them when it carries no binding).
+
+So a consent link started by one user and opened by another cannot land in the first user's
+account. The code is exchanged for an access and a refresh token, which become a new
+integration's sealed credentials (or replace those of the integration being reconnected).
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quarry.auth.models import User
 from quarry.core.config import Settings
-from quarry.core.errors import BadRequest, JobFailure, NotFound
+from quarry.core.errors import BadRequest, Forbidden, JobFailure, NotFound
 from quarry.integrations import providers, service
 from quarry.integrations.models import Integration, IntegrationStatus, Provider
 from quarry.runtime import Runtime
@@ -45,6 +53,50 @@ class State:
     name: str | None
     integration_id: str | None
     expires: int
+    binding_hash: str = ""
+
+
+@dataclass(frozen=True)
+class Completer:
+    """Who is finishing a flow: the bearer's user (on `complete`), or the browser binding
+    cookie sent back to `callback`."""
+
+    user_id: str | None = None
+    binding: str | None = None
+
+
+def binding_cookie(state_token: str) -> str:
+    """The cookie that carries a flow's browser binding (one per flow, so several can run)."""
+    return "quarry_oauth_" + hashlib.sha256(state_token.encode()).hexdigest()[:16]
+
+
+def check_completer(state: State, completer: Completer) -> None:
+    """Refuse to finish a flow for anyone but the user who started it."""
+    if completer.user_id is not None:
+        if completer.user_id != state.user_id:
+            raise Forbidden(
+                "This OAuth consent was started by another user", code="OAUTH_USER_MISMATCH"
+            )
+        return
+    presented = _hash(completer.binding or "")
+    if not completer.binding or not hmac.compare_digest(presented, state.binding_hash):
+        raise Forbidden(
+            "This OAuth consent was not started in this browser; finish it from the app that "
+            "started it (POST /api/integrations/oauth/<provider>/complete with code and state)",
+            code="OAUTH_NOT_BOUND",
+        )
+
+
+def app_url(complete_url: str, provider: Provider, query: dict[str, str]) -> str:
+    """OAUTH_COMPLETE_URL with what the app needs to finish the flow (or show the refusal)."""
+    keep = ("code", "state", "error", "error_description")
+    params = {"provider": slug_of(provider)} | {k: query[k] for k in keep if k in query}
+    separator = "&" if "?" in complete_url else "?"
+    return f"{complete_url}{separator}{urlencode(params)}"
+
+
+def _hash(binding: str) -> str:
+    return hashlib.sha256(binding.encode()).hexdigest()
 
 
 def provider_of(slug: str) -> Provider:
@@ -62,7 +114,13 @@ def slug_of(provider: Provider) -> str:
 
 
 def sign_state(secret: str, state: State) -> str:
-    fields = [state.user_id, state.provider.value, state.name, state.integration_id]
+    fields = [
+        state.user_id,
+        state.provider.value,
+        state.name,
+        state.integration_id,
+        state.binding_hash,
+    ]
     body = {"v": fields, "e": state.expires, "n": secrets.token_urlsafe(8)}
     payload = base64.urlsafe_b64encode(json.dumps(body).encode()).decode().rstrip("=")
     return f"{payload}.{_mac(secret, payload)}"
@@ -74,8 +132,10 @@ def read_state(secret: str, token: str) -> State:
         raise BadRequest("The OAuth state is not valid", code="INVALID_OAUTH_STATE")
     try:
         body = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        user_id, provider, name, integration_id = body["v"]
-        state = State(user_id, Provider(provider), name, integration_id, int(body["e"]))
+        user_id, provider, name, integration_id, binding_hash = body["v"]
+        state = State(
+            user_id, Provider(provider), name, integration_id, int(body["e"]), binding_hash
+        )
     except (ValueError, KeyError, TypeError):
         raise BadRequest("The OAuth state is not valid", code="INVALID_OAUTH_STATE") from None
     if state.expires < time.time():
@@ -102,14 +162,17 @@ async def start(
     if integration_id is not None:
         await _reconnectable(session, user_id, provider, integration_id)
     expires = int(time.time()) + STATE_TTL_SECONDS
+    binding = secrets.token_urlsafe(32)
     state = sign_state(
-        settings.jwt_access_secret, State(user_id, provider, name, integration_id, expires)
+        settings.jwt_access_secret,
+        State(user_id, provider, name, integration_id, expires, _hash(binding)),
     )
     return {
         "authorization_url": _consent_url(settings, provider, app, redirect_uri, state),
         "state": state,
         "redirect_uri": redirect_uri,
         "expires_at": datetime.fromtimestamp(expires, UTC),
+        "binding": binding,
     }
 
 
@@ -157,11 +220,13 @@ async def callback(
     *,
     query: dict[str, str],
     redirect_uri: str,
+    completer: Completer,
 ) -> tuple[Integration, bool]:
     """Store the tokens the code is worth; returns the integration and whether it is new."""
     state = read_state(runtime.settings.jwt_access_secret, query.get("state", ""))
     if state.provider is not provider or await session.get(User, state.user_id) is None:
         raise BadRequest("The OAuth state is not valid", code="INVALID_OAUTH_STATE")
+    check_completer(state, completer)
     if query.get("error") or not query.get("code"):
         reason = query.get("error_description") or query.get("error") or "no code"
         raise BadRequest(f"The authorization was not given: {reason}", code="OAUTH_DENIED")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from quarry.auth.deps import CurrentUser
-from quarry.core.api_model import Page
+from quarry.core.api_model import ErrorOut, Page
 from quarry.core.config import Settings
 from quarry.http.deps import PagingDep, RuntimeDep, SessionDep
 from quarry.http.idempotency import IdempotencyKey, created
@@ -18,6 +18,7 @@ from quarry.integrations.schemas import (
     ImportBatchOut,
     IntegrationIn,
     IntegrationOut,
+    OAuthCompleteIn,
     OAuthStartOut,
     RemoteEntryOut,
     RemoteFilesOut,
@@ -25,6 +26,7 @@ from quarry.integrations.schemas import (
 )
 from quarry.runs import service as runs
 from quarry.runs.schemas import RunCreatedOut
+from quarry.runtime import Runtime
 
 integrations = APIRouter(prefix="/api/integrations", tags=["integrations"])
 batches = APIRouter(prefix="/api/import-batches", tags=["import batches"])
@@ -56,13 +58,15 @@ async def trigger(
 async def oauth_start(
     provider: str,
     request: Request,
+    *,
+    response: Response,
     principal: CurrentUser,
     session: SessionDep,
     runtime: RuntimeDep,
-    *,
     name: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     integration_id: Annotated[str | None, Query(alias="integrationId")] = None,
 ) -> OAuthStartOut:
+    """The consent URL. The answer also sets a cookie binding the flow to this browser."""
     kind = oauth.provider_of(provider)
     answer = await oauth.start(
         session,
@@ -73,7 +77,25 @@ async def oauth_start(
         integration_id=integration_id,
         redirect_uri=_redirect_uri(request, runtime.settings, kind),
     )
+    response.set_cookie(
+        oauth.binding_cookie(answer["state"]),
+        answer["binding"],
+        max_age=oauth.STATE_TTL_SECONDS,
+        path="/api/integrations/oauth/",
+        secure=request.url.scheme == "https",
+        httponly=True,
+        samesite="lax",
+    )
     return OAuthStartOut.model_validate(answer)
+
+
+_NOT_YOURS: dict[int | str, dict[str, Any]] = {
+    403: {
+        "model": ErrorOut,
+        "description": "the flow was started by another user (OAUTH_USER_MISMATCH) or in "
+        "another browser (OAUTH_NOT_BOUND)",
+    }
+}
 
 
 @integrations.get(
@@ -81,21 +103,63 @@ async def oauth_start(
     response_model=IntegrationOut,
     name="oauth_callback",
     openapi_extra={"security": []},
-    responses={201: {"description": "a new integration"}},
+    responses={
+        201: {"description": "a new integration"},
+        303: {"description": "no binding cookie: sent on to OAUTH_COMPLETE_URL"},
+        **_NOT_YOURS,
+    },
 )
-async def oauth_callback(
-    provider: str, request: Request, session: SessionDep, runtime: RuntimeDep
-) -> JSONResponse:
-    """Where the provider sends the browser back; the signed `state` authenticates the call."""
+async def oauth_callback(provider: str, request: Request, runtime: RuntimeDep) -> Response:
+    """Where the provider sends the browser back. It finishes the flow only for the browser
+    that started it (its binding cookie); any other goes on to OAUTH_COMPLETE_URL when set."""
     kind = oauth.provider_of(provider)
-    integration, new = await oauth.callback(
-        session,
-        runtime,
-        kind,
-        query=dict(request.query_params),
-        redirect_uri=_redirect_uri(request, runtime.settings, kind),
-    )
-    body = IntegrationOut.model_validate(integration).model_dump(mode="json")
+    query = dict(request.query_params)
+    cookie = oauth.binding_cookie(query.get("state", ""))
+    binding = request.cookies.get(cookie)
+    complete_url = runtime.settings.oauth_complete_url
+    if binding is None and complete_url:
+        return RedirectResponse(oauth.app_url(complete_url, kind, query), status_code=303)
+    answer = await _finish(request, runtime, kind, query, oauth.Completer(binding=binding))
+    answer.delete_cookie(cookie, path="/api/integrations/oauth/")
+    return answer
+
+
+@integrations.post(
+    "/oauth/{provider}/complete",
+    response_model=IntegrationOut,
+    responses={201: {"description": "a new integration"}, **_NOT_YOURS},
+)
+async def oauth_complete(
+    provider: str,
+    body: OAuthCompleteIn,
+    request: Request,
+    principal: CurrentUser,
+    runtime: RuntimeDep,
+) -> JSONResponse:
+    """Finish a flow from the app, with the token of the user who started it: the `code` and
+    `state` the provider gave the callback (or the app page at OAUTH_COMPLETE_URL)."""
+    kind = oauth.provider_of(provider)
+    query = {"code": body.code, "state": body.state}
+    return await _finish(request, runtime, kind, query, oauth.Completer(user_id=principal.user_id))
+
+
+async def _finish(
+    request: Request,
+    runtime: Runtime,
+    kind: Provider,
+    query: dict[str, str],
+    completer: oauth.Completer,
+) -> JSONResponse:
+    async with runtime.db.transaction() as session:
+        integration, new = await oauth.callback(
+            session,
+            runtime,
+            kind,
+            query=query,
+            redirect_uri=_redirect_uri(request, runtime.settings, kind),
+            completer=completer,
+        )
+        body = IntegrationOut.model_validate(integration).model_dump(mode="json")
     return JSONResponse(body, status_code=201 if new else 200)
 
 

@@ -89,6 +89,11 @@ class OAuthStartOut(ApiModel):
     expires_at: Timestamp
 
 
+class OAuthCompleteIn(StrictInput):
+    code: str = Field(min_length=1, max_length=4096)
+    state: str = Field(min_length=1, max_length=4096)
+
+
 class SourceFileIn(StrictInput):
     file_id: str = Field(min_length=1, max_length=4096)
     external_ref: str | None = Field(None, max_length=500)

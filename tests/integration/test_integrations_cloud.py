@@ -258,7 +258,14 @@ async def test_drive_connects_through_oauth(
         "GOOGLE_DRIVE",
         "ACTIVE",
     )
+    # the browser binding is spent by its first use; the app may still try, the provider refuses
     again = await client.get(callback, params={"code": code, "state": consent["state"]})
+    assert again.status_code == 403 and again.json()["code"] == "OAUTH_NOT_BOUND"
+    again = await client.post(
+        "/api/integrations/oauth/google-drive/complete",
+        json={"code": code, "state": consent["state"]},
+        headers=user["headers"],
+    )
     assert again.status_code == 400 and again.json()["code"] == "OAUTH_EXCHANGE_FAILED"
     listed = await client.get("/api/integrations", headers=user["headers"])
     assert created["id"] in [i["id"] for i in listed.json()["data"]]

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from quarry.auth.deps import CurrentUser
 from quarry.core.api_model import ErrorOut, Page
@@ -109,7 +110,9 @@ _NOT_YOURS: dict[int | str, dict[str, Any]] = {
         **_NOT_YOURS,
     },
 )
-async def oauth_callback(provider: str, request: Request, runtime: RuntimeDep) -> Response:
+async def oauth_callback(
+    provider: str, request: Request, session: SessionDep, runtime: RuntimeDep
+) -> Response:
     """Where the provider sends the browser back. It finishes the flow only for the browser
     that started it (its binding cookie); any other goes on to OAUTH_COMPLETE_URL when set."""
     kind = oauth.provider_of(provider)
@@ -119,7 +122,8 @@ async def oauth_callback(provider: str, request: Request, runtime: RuntimeDep) -
     complete_url = runtime.settings.oauth_complete_url
     if binding is None and complete_url:
         return RedirectResponse(oauth.app_url(complete_url, kind, query), status_code=303)
-    answer = await _finish(request, runtime, kind, query, oauth.Completer(binding=binding))
+    completer = oauth.Completer(binding=binding)
+    answer = await _finish(request, session, runtime, kind, query=query, completer=completer)
     answer.delete_cookie(cookie, path="/api/integrations/oauth/")
     return answer
 
@@ -133,33 +137,37 @@ async def oauth_complete(
     provider: str,
     body: OAuthCompleteIn,
     request: Request,
+    *,
     principal: CurrentUser,
+    session: SessionDep,
     runtime: RuntimeDep,
 ) -> JSONResponse:
     """Finish a flow from the app, with the token of the user who started it: the `code` and
     `state` the provider gave the callback (or the app page at OAUTH_COMPLETE_URL)."""
     kind = oauth.provider_of(provider)
     query = {"code": body.code, "state": body.state}
-    return await _finish(request, runtime, kind, query, oauth.Completer(user_id=principal.user_id))
+    completer = oauth.Completer(user_id=principal.user_id)
+    return await _finish(request, session, runtime, kind, query=query, completer=completer)
 
 
 async def _finish(
     request: Request,
+    session: AsyncSession,
     runtime: Runtime,
     kind: Provider,
+    *,
     query: dict[str, str],
     completer: oauth.Completer,
 ) -> JSONResponse:
-    async with runtime.db.transaction() as session:
-        integration, new = await oauth.callback(
-            session,
-            runtime,
-            kind,
-            query=query,
-            redirect_uri=_redirect_uri(request, runtime.settings, kind),
-            completer=completer,
-        )
-        body = IntegrationOut.model_validate(integration).model_dump(mode="json")
+    integration, new = await oauth.callback(
+        session,
+        runtime,
+        kind,
+        query=query,
+        redirect_uri=_redirect_uri(request, runtime.settings, kind),
+        completer=completer,
+    )
+    body = IntegrationOut.model_validate(integration).model_dump(mode="json")
     return JSONResponse(body, status_code=201 if new else 200)
 
 

@@ -152,25 +152,27 @@ async def test_without_a_binding_the_callback_sends_the_browser_to_the_app(
 ) -> None:
     drive = fakes[0]
     app_page = "https://app.example.com/connect?from=quarry"
-    async with fresh_app(pg_server, tmp_path, oauth_complete_url=app_page, **fakes[2]) as app:
-        async with browser(app) as starter, browser(app) as other:
-            user = await register(starter)
-            consent = await start(starter, user)
-            code = drive.oauth.new_code(consent["redirectUri"])
-            sent = await other.get(DRIVE_CALLBACK, params={"code": code, "state": consent["state"]})
-            assert sent.status_code == 303
-            target = urlsplit(sent.headers["location"])
-            assert target.netloc == "app.example.com" and target.path == "/connect"
-            params = {k: v[0] for k, v in parse_qs(target.query).items()}
-            assert params == {
-                "from": "quarry",
-                "provider": "google-drive",
-                "code": code,
-                "state": consent["state"],
-            }
-            assert code in drive.oauth.codes and await integrations_of(starter, user) == []
-            # the starting browser is not sent away: it completes at once
-            done = await starter.get(
-                DRIVE_CALLBACK, params={"code": code, "state": consent["state"]}
-            )
-            assert done.status_code == 201
+    overrides = {"oauth_complete_url": app_page, **fakes[2]}
+    async with (
+        fresh_app(pg_server, tmp_path, **overrides) as app,
+        browser(app) as starter,
+        browser(app) as other,
+    ):
+        user = await register(starter)
+        consent = await start(starter, user)
+        code = drive.oauth.new_code(consent["redirectUri"])
+        sent = await other.get(DRIVE_CALLBACK, params={"code": code, "state": consent["state"]})
+        assert sent.status_code == 303
+        target = urlsplit(sent.headers["location"])
+        assert target.netloc == "app.example.com" and target.path == "/connect"
+        params = {k: v[0] for k, v in parse_qs(target.query).items()}
+        assert params == {
+            "from": "quarry",
+            "provider": "google-drive",
+            "code": code,
+            "state": consent["state"],
+        }
+        assert code in drive.oauth.codes and await integrations_of(starter, user) == []
+        # the starting browser is not sent away: it completes at once
+        done = await starter.get(DRIVE_CALLBACK, params={"code": code, "state": consent["state"]})
+        assert done.status_code == 201

@@ -20,6 +20,7 @@ NOT_OWNED = {
     "/api/uploads/{key}",
     "/api/integrations/oauth/{provider}/start",
     "/api/integrations/oauth/{provider}/callback",
+    "/api/integrations/oauth/{provider}/complete",
 }
 
 

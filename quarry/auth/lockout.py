@@ -5,7 +5,7 @@ transaction (so parallel guesses cannot slip through while argon2 runs); a succe
 deletes the account's row. After `login_max_failures` failures in a row the account waits
 `login_backoff_seconds` before the next attempt, doubling with each further failure up to
 `login_backoff_max_seconds`. Attempts during a wait are refused without being counted. Failures
-are forgotten an hour after the last one.
+are forgotten an hour after the last one (rows are then deleted, a batch at each attempt).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import hashlib
 import math
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +26,7 @@ from quarry.core.errors import RateLimited
 from quarry.core.time import utcnow
 
 FORGET_AFTER = timedelta(hours=1)
+_CLEANUP_BATCH = 100
 
 
 def account_key(email: str) -> str:
@@ -45,6 +46,7 @@ async def count_attempt(db: Database, settings: Settings, email: str) -> None:
         row.failures += 1
         row.last_failed_at = now
         row.locked_until = _lock_end(settings, row.failures, now)
+        await _forget_old(session, key, now)
 
 
 async def forget(session: AsyncSession, email: str) -> None:
@@ -52,6 +54,21 @@ async def forget(session: AsyncSession, email: str) -> None:
     await session.execute(
         delete(LoginFailure).where(LoginFailure.account_key == account_key(email))
     )
+
+
+async def _forget_old(session: AsyncSession, key: str, now: datetime) -> None:
+    """Delete a batch of other accounts' rows whose failures are forgotten and wait is over."""
+    old = (
+        select(LoginFailure.account_key)
+        .where(
+            LoginFailure.account_key != key,
+            LoginFailure.last_failed_at < now - FORGET_AFTER,
+            or_(LoginFailure.locked_until.is_(None), LoginFailure.locked_until < now),
+        )
+        .limit(_CLEANUP_BATCH)
+        .with_for_update(skip_locked=True)
+    )
+    await session.execute(delete(LoginFailure).where(LoginFailure.account_key.in_(old)))
 
 
 def backoff_seconds(settings: Settings, failures: int) -> float:

@@ -23,6 +23,8 @@ from quarry.core.errors import RateLimited
 from quarry.core.time import utcnow
 
 WINDOW = timedelta(minutes=1)
+# the two-number advisory locks of this space never meet the one-number ones used elsewhere
+_LOCK_SPACE = 0x5251_4C54
 _KEY_LENGTH = 300
 _CLEANUP_BATCH = 1000
 
@@ -33,7 +35,7 @@ async def hit(db: Database, key: str, limit: int, now: datetime | None = None) -
     now = now or utcnow()
     key = key[:_KEY_LENGTH]
     async with db.transaction() as session:
-        await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(key))))
+        await session.execute(select(func.pg_advisory_xact_lock(_LOCK_SPACE, func.hashtext(key))))
         recent = await _recent(session, key, now, limit)
         if len(recent) >= limit:
             retry_after = max(1, math.ceil((recent[-1] + WINDOW - now).total_seconds()))

@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     allow_registration: bool = True
     allow_private_urls: bool = False
     auth_rate_limit_per_minute: int = Field(5, ge=1)
+    upload_url_ttl_seconds: int = Field(900, ge=30, le=7 * 86_400)
+    upload_expiry_seconds: int = Field(3600, ge=60, le=30 * 86_400)
+    max_pending_uploads_per_user: int = Field(100, ge=1)
+    max_review_bytes: int = Field(256 * 1024, ge=1024)
 
     workers_in_server: bool = True
     worker_concurrency: int = Field(2, ge=1, le=64)
@@ -160,6 +164,12 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not value.startswith("["):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _uploads_outlive_their_urls(self) -> Settings:
+        if self.upload_expiry_seconds < self.upload_url_ttl_seconds:
+            raise ValueError("UPLOAD_EXPIRY_SECONDS must be at least UPLOAD_URL_TTL_SECONDS")
+        return self
 
     @property
     def is_production(self) -> bool:

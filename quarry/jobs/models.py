@@ -78,5 +78,6 @@ class PendingUpload(Base):
     user_id: Mapped[str] = mapped_column(
         ForeignKey("user_account.id", ondelete="CASCADE"), index=True
     )
+    file_name: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]

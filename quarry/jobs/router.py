@@ -24,6 +24,7 @@ from quarry.jobs.schemas import (
     job_wire,
 )
 from quarry.jobs.states import JobStatus
+from quarry.sources.fetched import safe_file_name
 from quarry.sources.upload import ReceivedForm
 
 router = APIRouter(prefix="/api", tags=["jobs"])
@@ -82,7 +83,9 @@ async def upload_url(
     runtime: RuntimeDep,
 ) -> UploadUrlOut:
     """A URL to PUT a file to; 409 `UPLOAD_LIMIT_REACHED` past MAX_PENDING_UPLOADS_PER_USER."""
-    ticket = await uploads.issue_ticket(session, runtime.settings, principal.user_id)
+    ticket = await uploads.issue_ticket(
+        session, runtime.settings, principal.user_id, safe_file_name(body.filename, "upload")
+    )
     staged = uploads.staging_key(principal.user_id, ticket.key)
     url = await runtime.blobs.staged_put_url(staged, content_type=body.content_type)
     if url is None:

@@ -101,7 +101,9 @@ class UploadUrlOut(ApiModel):
 
 class ConfirmUploadIn(StrictInput):
     key: str = Field(pattern=r"^up_[A-Za-z0-9]{32}$", description="the key upload-url answered")
-    filename: str = Field(min_length=1, max_length=500)
+    filename: str | None = Field(
+        None, min_length=1, max_length=500, description="default: the upload-url's filename"
+    )
     type: JobType = "EXTRACTION"
     schema_id: str = Field(min_length=1)
     external_ref: str | None = Field(None, max_length=500)

@@ -90,7 +90,9 @@ class UploadTicket:
     signature: str
 
 
-async def issue_ticket(session: AsyncSession, settings: Settings, user_id: str) -> UploadTicket:
+async def issue_ticket(
+    session: AsyncSession, settings: Settings, user_id: str, file_name: str
+) -> UploadTicket:
     """A new upload URL's key and signature, recorded as pending; 409 past the user's cap."""
     await _check_pending_cap(session, settings, user_id)
     key = "up_" + secrets.token_urlsafe(24).replace("-", "x").replace("_", "y")
@@ -100,6 +102,7 @@ async def issue_ticket(session: AsyncSession, settings: Settings, user_id: str) 
         PendingUpload(
             key=key,
             user_id=user_id,
+            file_name=file_name,
             created_at=issued,
             expires_at=issued + timedelta(seconds=settings.upload_expiry_seconds),
         )
@@ -162,14 +165,16 @@ async def confirm(
     user_id: str,
     *,
     key: str,
-    file_name: str,
+    file_name: str | None,
     schema_id: str,
     external_ref: str | None = None,
     callback_url: str | None = None,
 ) -> Job:
+    """The job of a staged upload; `file_name` defaults to the one given to upload-url."""
     service.check_callback_url(callback_url, settings)
     pinned = await service.pin(session, user_id, schema_id)
-    await _end_pending(session, user_id, key)
+    announced = await _end_pending(session, user_id, key)
+    file_name = file_name or announced
     try:
         blob = await blobs.promote_staged(
             staging_key(user_id, key), max_size=settings.max_file_size
@@ -195,8 +200,9 @@ async def confirm(
     )
 
 
-async def _end_pending(session: AsyncSession, user_id: str, key: str) -> None:
-    """The pending upload of `key` is confirmed now; 404 when it is unknown or has expired."""
+async def _end_pending(session: AsyncSession, user_id: str, key: str) -> str:
+    """The pending upload of `key` is confirmed now (its file name is returned); 404 when it
+    is unknown or has expired."""
     ended = await session.scalar(
         delete(PendingUpload)
         .where(
@@ -204,13 +210,14 @@ async def _end_pending(session: AsyncSession, user_id: str, key: str) -> None:
             PendingUpload.user_id == user_id,
             PendingUpload.expires_at > utcnow(),
         )
-        .returning(PendingUpload.key)
+        .returning(PendingUpload.file_name)
     )
     if ended is None:
         raise NotFound(
             f"Nothing was uploaded for key {key}, or the upload has expired",
             code="UPLOAD_NOT_FOUND",
         )
+    return str(ended)
 
 
 async def expire_uploads(db: Database, blobs: BlobStore) -> int:

@@ -53,7 +53,7 @@ async def staged_upload(client: httpx.AsyncClient, user: User) -> str:
     return key
 
 
-async def test_confirm_upload_keeps_external_ref_and_callback_url(
+async def test_confirm_upload_honours_every_documented_field(
     client: httpx.AsyncClient, user: User, runtime: Runtime
 ) -> None:
     schema_id = await create_schema(client, user["headers"])
@@ -75,6 +75,10 @@ async def test_confirm_upload_keeps_external_ref_and_callback_url(
     private = {**body, "key": await staged_upload(client, user), "callbackUrl": "ftp://x"}
     bad = await client.post("/api/jobs/confirm-upload", headers=user["headers"], json=private)
     assert bad.status_code == 400 and details(bad)[0]["field"] == "callbackUrl"
+    unnamed = {"key": await staged_upload(client, user), "schemaId": schema_id}
+    named = await client.post("/api/jobs/confirm-upload", headers=user["headers"], json=unnamed)
+    assert named.status_code == 201, named.text
+    assert named.json()["document"]["fileName"] == "inv.pdf"  # the name given to upload-url
 
 
 async def test_misspelt_known_fields_are_refused_with_a_hint(

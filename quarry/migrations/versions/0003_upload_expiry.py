@@ -21,6 +21,7 @@ def upgrade() -> None:
         "pending_upload",
         sa.Column("key", sa.String(length=40), nullable=False),
         sa.Column("user_id", sa.String(length=40), nullable=False),
+        sa.Column("file_name", sa.String(length=500), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(

@@ -9,19 +9,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.utils import get_openapi
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from quarry import __version__
 from quarry.auth.router import router as auth_router
-from quarry.core.api_model import ErrorOut
 from quarry.core.config import Settings
 from quarry.events.router import router as events_router
 from quarry.extraction_schemas.router import router as schemas_router
+from quarry.http.deps import json_media_type
 from quarry.http.errors import install_error_handlers
-from quarry.http.middleware import RequestIdMiddleware
+from quarry.http.middleware import InputGuardMiddleware, RequestIdMiddleware
+from quarry.http.openapi import build_openapi
 from quarry.integrations.router import router as integrations_router
 from quarry.jobs.router import router as jobs_router
 from quarry.ops.router import metrics_router
@@ -72,33 +72,16 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """The OpenAPI document, saying what the API really answers to invalid input: 400."""
     if app.openapi_schema is None:
-        schema = get_openapi(
-            title=app.title, version=app.version, description=app.description, routes=app.routes
-        )
-        components = schema["components"]["schemas"]
-        error = ErrorOut.model_json_schema(
-            by_alias=True, ref_template="#/components/schemas/{model}"
-        )
-        components.update(error.pop("$defs", {}), ErrorOut=error)
-        for name in ("HTTPValidationError", "ValidationError"):
-            components.pop(name, None)
-        invalid = {
-            "description": "Invalid input",
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
-        }
-        for operations in schema["paths"].values():
-            for operation in operations.values():
-                if operation.get("responses", {}).pop("422", None) is not None:
-                    operation["responses"]["400"] = invalid
-        app.openapi_schema = schema
+        app.openapi_schema = build_openapi(app)
     return app.openapi_schema
 
 
 def _configure(app: FastAPI, settings: Settings) -> None:
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     install_error_handlers(app)
+    app.router.redirect_slashes = False
+    app.add_middleware(InputGuardMiddleware)
     app.add_middleware(RequestIdMiddleware)
     if settings.cors_origins:
         app.add_middleware(
@@ -123,7 +106,7 @@ def _configure(app: FastAPI, settings: Settings) -> None:
         integrations_router,
     )
     for router in routers:
-        app.include_router(router)
+        app.include_router(router, dependencies=[Depends(json_media_type)])
 
 
 def _start_worker(runtime: Runtime) -> asyncio.Task[None]:

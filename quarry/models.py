@@ -7,7 +7,7 @@ from quarry.events.models import Event
 from quarry.extraction_schemas.models import ExtractionSchema, ExtractionSchemaVersion
 from quarry.idempotency.models import IdempotencyRecord
 from quarry.integrations.models import Integration
-from quarry.jobs.models import Extraction, Job
+from quarry.jobs.models import Extraction, Job, PendingUpload
 from quarry.runs.models import ImportBatch, JobRun
 from quarry.webhooks.models import WebhookDelivery, WebhookEndpoint
 
@@ -25,6 +25,7 @@ __all__ = [
     "Job",
     "JobRun",
     "LoginFailure",
+    "PendingUpload",
     "RateLimitHit",
     "RefreshToken",
     "User",

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer
+from pydantic import BaseModel, ConfigDict, PlainSerializer, model_validator
 from pydantic.alias_generators import to_camel
 
+from quarry.core.input_checks import check_input
 from quarry.core.time import to_wire
 
 T = TypeVar("T")
@@ -27,9 +28,30 @@ class ApiModel(BaseModel):
 
 
 class StrictInput(ApiModel):
-    """A request body: unknown keys are refused, so typos do not pass silently."""
+    """A request body, read by its camelCase keys only.
+
+    Keys Quarry does not know are ignored (clients written for the original API may send
+    more), but a key that looks like a misspelt known one (`externalref`, `schema_id`) is
+    refused with a hint, and so is a NUL character in any string (PostgreSQL cannot store it).
+    """
+
+    model_config = ConfigDict(extra="ignore", validate_by_name=False, validate_by_alias=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _check_keys_and_strings(cls, data: Any) -> Any:
+        return check_input(data, _wire_keys(cls))
+
+
+class ClosedInput(StrictInput):
+    """A nested object whose keys are all Quarry's (provider settings): unknown keys refused."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+def _wire_keys(model: type[BaseModel]) -> frozenset[str]:
+    """The keys `model` reads (its fields' aliases)."""
+    return frozenset(field.alias or name for name, field in model.model_fields.items())
 
 
 class Page(ApiModel, Generic[T]):

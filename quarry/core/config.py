@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     login_backoff_max_seconds: float = Field(900.0, gt=0)
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     private_url_allowlist: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    upload_url_ttl_seconds: int = Field(900, ge=30, le=7 * 86_400)
+    upload_expiry_seconds: int = Field(3600, ge=60, le=30 * 86_400)
+    max_pending_uploads_per_user: int = Field(100, ge=1)
+    max_review_bytes: int = Field(256 * 1024, ge=1024)
 
     workers_in_server: bool = True
     worker_concurrency: int = Field(2, ge=1, le=64)
@@ -186,6 +190,12 @@ class Settings(BaseSettings):
         for item in value:
             parse_allowed_target(item)
         return value
+
+    @model_validator(mode="after")
+    def _uploads_outlive_their_urls(self) -> Settings:
+        if self.upload_expiry_seconds < self.upload_url_ttl_seconds:
+            raise ValueError("UPLOAD_EXPIRY_SECONDS must be at least UPLOAD_URL_TTL_SECONDS")
+        return self
 
     @property
     def is_production(self) -> bool:

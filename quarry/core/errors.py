@@ -6,7 +6,8 @@
     ├── Forbidden           403      role too low, registration closed, API key where JWT needed
     ├── NotFound            404      missing, deleted, or owned by someone else
     ├── Conflict            409      state forbids the action, duplicate, idempotency mismatch
-    ├── PayloadTooLarge     413      a file over MAX_FILE_SIZE
+    ├── PayloadTooLarge     413      a file over MAX_FILE_SIZE, a review over its cap
+    ├── UnsupportedMediaType 415     a body of another media type than the route reads
     ├── RateLimited         429      too many requests; carries retry_after seconds
     └── ServiceUnavailable  503      a dependency (database, storage) is down
 
@@ -75,6 +76,11 @@ class Conflict(QuarryError):
 class PayloadTooLarge(QuarryError):
     status_code = 413
     default_code = "FILE_TOO_LARGE"
+
+
+class UnsupportedMediaType(QuarryError):
+    status_code = 415
+    default_code = "UNSUPPORTED_MEDIA_TYPE"
 
 
 class RateLimited(QuarryError):

@@ -11,12 +11,14 @@ from quarry.auth.deps import CurrentUser
 from quarry.core.api_model import ApiModel
 from quarry.events import stream
 from quarry.events.service import run_events, wire
-from quarry.http.deps import RuntimeDep, SessionDep
+from quarry.http.deps import INT32_MAX, RuntimeDep, SessionDep
 from quarry.runs.service import get_run
 
 router = APIRouter(prefix="/api/job-runs", tags=["run events"])
 
-After = Annotated[int, Query(ge=0, description="only events with a larger sequence number")]
+After = Annotated[
+    int, Query(ge=0, le=INT32_MAX, description="only events with a larger sequence number")
+]
 
 
 class RunEventsOut(ApiModel):
@@ -57,13 +59,13 @@ async def stream_events(
     principal: CurrentUser,
     session: SessionDep,
     runtime: RuntimeDep,
-    after: Annotated[int | None, Query(ge=0)] = None,
+    after: Annotated[int | None, Query(ge=0, le=INT32_MAX)] = None,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> StreamingResponse:
     """The run's events as they happen (`id:` is the sequence number); ends after the run's
     final event. Reconnect with `Last-Event-ID` (or `?after=`) to resume without gaps."""
-    await get_run(session, principal.user_id, run_id)
     start = stream.resume_point(last_event_id, after)
+    await get_run(session, principal.user_id, run_id)
     return StreamingResponse(
         stream.run_stream(runtime, run_id, start),
         media_type="text/event-stream",

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 
 from sqlalchemy import select
 
+from quarry.core.errors import BadRequest, ErrorDetail
 from quarry.events.models import Event
 from quarry.events.service import run_events, wire
 from quarry.runs.models import JobRun, RunStatus
@@ -23,10 +24,20 @@ BATCH = 500
 RETRY_MILLISECONDS = 2000
 
 
+MAX_SEQ = 2**31 - 1
+
+
 def resume_point(last_event_id: str | None, after: int | None) -> int:
-    """`Last-Event-ID` (what a reconnecting EventSource sends) wins over `?after=`."""
-    if last_event_id is not None and last_event_id.strip().isdigit():
-        return int(last_event_id.strip())
+    """`Last-Event-ID` (what a reconnecting EventSource sends) wins over `?after=`; an id that
+    is not a sequence number is ignored, one past the column's range is refused (400)."""
+    text = (last_event_id or "").strip()
+    if text.isascii() and text.isdigit():
+        if len(text) > 10 or int(text) > MAX_SEQ:
+            raise BadRequest(
+                "Last-Event-ID is not a sequence number of this stream",
+                details=[ErrorDetail("Last-Event-ID", f"must be at most {MAX_SEQ}")],
+            )
+        return int(text)
     return after or 0
 
 

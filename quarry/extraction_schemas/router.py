@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from quarry.auth.deps import CurrentUser
 from quarry.core.api_model import Page
@@ -15,8 +15,8 @@ from quarry.extraction_schemas.schemas import (
     SchemaUpdate,
     SchemaVersionRead,
 )
-from quarry.http.deps import PagingDep, SessionDep, SettingsDep
-from quarry.sources.upload import receive_multipart
+from quarry.http.deps import INT32_MAX, PagingDep, SessionDep, SettingsDep
+from quarry.http.forms import BINARY, FormSpec, receive_form
 
 router = APIRouter(prefix="/api/schema", tags=["schemas"])
 
@@ -46,36 +46,26 @@ async def list_schemas(
     return Page[SchemaRead].of(items, page=paging.page, limit=paging.limit, total=total)
 
 
-MULTIPART_AI = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["mode", "schemaName"],
-                    "properties": {
-                        "file": {"type": "string", "format": "binary"},
-                        "mode": {"type": "string", "enum": [m.value for m in ai.Mode]},
-                        "schemaName": {"type": "string"},
-                        "userPrompt": {"type": "string"},
-                        "engine": {
-                            "type": "string",
-                            "description": "Quarry extension: the engine that infers the "
-                            "fields and that the new schema uses (default EXTRACTION_ENGINE)",
-                        },
-                    },
-                }
-            }
+AI_FORM = FormSpec(
+    properties={
+        "file": BINARY,
+        "mode": {"type": "string", "enum": [m.value for m in ai.Mode]},
+        "schemaName": {"type": "string", "minLength": 1, "maxLength": 200},
+        "userPrompt": {"type": "string", "maxLength": 4000},
+        "engine": {
+            "type": "string",
+            "description": "Quarry extension: the engine that infers the fields and that "
+            "the new schema uses (default EXTRACTION_ENGINE)",
         },
-    }
-}
+    },
+    required=("mode", "schemaName"),
+)
 
 
 @router.post(
     "/ai",
     status_code=201,
-    openapi_extra=MULTIPART_AI,
+    openapi_extra=AI_FORM.openapi(),
     responses={
         413: {"description": "file larger than MAX_FILE_SIZE"},
         429: {"description": "PROVIDER_RATE_LIMITED"},
@@ -86,13 +76,7 @@ async def create_schema_with_ai(
     request: Request, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> SchemaRead:
     """A schema inferred from a sample document (`file`), a request (`userPrompt`) or both."""
-    form = await receive_multipart(
-        request.headers.get("content-type"),
-        request.stream(),
-        tmp_dir=settings.data_dir / "tmp",
-        max_file_size=settings.max_file_size,
-        max_files=1,
-    )
+    form = await receive_form(request, settings, AI_FORM, max_files=1)
     try:
         schema = await ai.create_from_form(session, settings, user.user_id, form)
     finally:
@@ -139,7 +123,10 @@ async def list_versions(
 
 @router.get("/{schema_id}/versions/{version}")
 async def get_version(
-    schema_id: str, version: int, user: CurrentUser, session: SessionDep
+    schema_id: str,
+    version: Annotated[int, Path(ge=1, le=INT32_MAX)],
+    user: CurrentUser,
+    session: SessionDep,
 ) -> SchemaVersionRead:
     """One version of a live schema."""
     row = await service.get_version(

@@ -35,6 +35,7 @@ from pydantic_core import PydanticCustomError
 from quarry.core.api_model import ApiModel, StrictInput, Timestamp
 from quarry.core.errors import BadRequest, ErrorDetail
 from quarry.core.fields import FieldType
+from quarry.core.input_checks import error_path
 
 MAX_DEPTH = 5
 MAX_FIELDS_PER_LEVEL = 200
@@ -98,7 +99,10 @@ def parse_fields(raw: Any) -> list[FieldDefinition]:
     try:
         fields = _TOP_LEVEL.validate_python(raw)
     except ValidationError as exc:
-        details = [ErrorDetail(_path("fields", e["loc"]), e["msg"]) for e in exc.errors()]
+        details = [
+            ErrorDetail(error_path(["fields", *e["loc"]], e["type"], e.get("ctx")), e["msg"])
+            for e in exc.errors()
+        ]
         raise BadRequest("The field definitions are not valid", details=details) from None
     errors = _level_errors(fields, "fields", depth=1)
     if errors:
@@ -109,10 +113,6 @@ def parse_fields(raw: Any) -> list[FieldDefinition]:
 def stored_fields(fields: Sequence[FieldDefinition]) -> list[dict[str, Any]]:
     """The full, normalised form kept in the database and returned by the API."""
     return [f.model_dump(mode="json", by_alias=True) for f in fields]
-
-
-def _path(prefix: str, loc: Sequence[int | str]) -> str:
-    return prefix + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
 
 
 def _level_errors(fields: Sequence[FieldDefinition], path: str, depth: int) -> list[ErrorDetail]:

@@ -9,9 +9,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from quarry.core.errors import ErrorDetail, QuarryError, RateLimited
+from quarry.core.input_checks import error_path
 
 log = logging.getLogger(__name__)
 
@@ -56,19 +59,15 @@ async def _quarry_error(request: Request, exc: Exception) -> JSONResponse:
     return _response(exc.status_code, body, headers)
 
 
-def _location(loc: tuple[Any, ...]) -> str:
+def _location(error: dict[str, Any]) -> str:
     """`("body", "urls", 2, "url")` → `urls[2].url`."""
-    path = ""
-    for part in loc:
-        if part in ("body", "query", "path", "header", "form"):
-            continue
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path or "body"
+    loc = [p for p in error["loc"] if p not in ("body", "query", "path", "header", "form")]
+    return error_path(loc, error["type"], error.get("ctx")) or "body"
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    details = [ErrorDetail(_location(tuple(e["loc"])), e["msg"]) for e in exc.errors()]
+    details = [ErrorDetail(_location(e), e["msg"]) for e in exc.errors()]
     body = error_body(400, "VALIDATION_ERROR", "The request is not valid", details)
     return _response(400, body)
 
@@ -77,7 +76,38 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
     message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
-    return _response(exc.status_code, error_body(exc.status_code, code, message, []))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(sorted(allowed_methods(request)))
+    body = error_body(exc.status_code, code, message, [])
+    return _response(exc.status_code, body, headers or None)
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> set[str]:
+    """Every method some route fully serves at this path (Starlette names only the first
+    matching route's, though GET and POST of one path are often two routes)."""
+    routes = request.app.router.routes
+    path = {
+        "type": "http",
+        "path": request.scope["path"],
+        "root_path": request.scope.get("root_path", ""),
+    }
+    return {
+        method
+        for method in _METHODS
+        if any(route.matches({**path, "method": method})[0] is Match.FULL for route in routes)
+    }
+
+
+async def _data_error(request: Request, exc: Exception) -> JSONResponse:
+    """PostgreSQL refused a value (SQLSTATE class 22: out of range, NUL, bad encoding): the
+    last line of defence behind the input checks, so such input is a 400, never a 500."""
+    log.warning("value refused by the database in %s %s: %s", request.method, request.url.path, exc)
+    message = "A value in the request cannot be stored (out of range or not valid text)"
+    return _response(400, error_body(400, "VALIDATION_ERROR", message, []))
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -95,4 +125,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(QuarryError, _quarry_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -10,8 +10,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quarry.core.config import Settings
+from quarry.http.forms import FormSpec, receive_form
 from quarry.idempotency import service
-from quarry.sources.upload import ReceivedForm, receive_multipart
+from quarry.sources.upload import ReceivedForm
 
 IdempotencyKey = Annotated[
     str | None,
@@ -54,17 +55,12 @@ async def created_from_form(
     user_id: str,
     key: str | None,
     route: str,
+    spec: FormSpec,
     max_files: int,
     create: Callable[[ReceivedForm], Awaitable[dict[str, Any]]],
 ) -> JSONResponse:
     """Receive a multipart body, create from it (idempotently), and always drop its temp files."""
-    form = await receive_multipart(
-        request.headers.get("content-type"),
-        request.stream(),
-        tmp_dir=settings.data_dir / "tmp",
-        max_file_size=settings.max_file_size,
-        max_files=max_files,
-    )
+    form = await receive_form(request, settings, spec, max_files=max_files)
     try:
         return await created(
             session,

@@ -61,7 +61,11 @@ def _listed(
     _check_count(len(file_ids), limit, "fileIds")
     items, details = [], []
     for index, entry in enumerate(file_ids):
-        item = entry if isinstance(entry, SourceFileIn) else SourceFileIn(file_id=entry)
+        item = (
+            entry
+            if isinstance(entry, SourceFileIn)
+            else SourceFileIn.model_validate({"fileId": entry})
+        )
         problem = providers.file_id_problem(integration.provider, integration.config, item.file_id)
         if problem:
             details.append(ErrorDetail(f"fileIds[{index}]", problem))

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from quarry.core.config import Settings
 from quarry.core.crypto import SecretBox
 from quarry.core.errors import BadRequest, ErrorDetail
+from quarry.core.input_checks import error_path
 from quarry.integrations.models import Provider
 from quarry.integrations.schemas import (
     DriveConfigIn,
@@ -72,7 +73,7 @@ def _parse(model: type[BaseModel], value: dict[str, Any], where: str) -> BaseMod
         return model.model_validate(value)
     except ValidationError as exc:
         details = [
-            ErrorDetail(".".join([where, *(str(p) for p in e["loc"])]), e["msg"])
+            ErrorDetail(error_path([where, *e["loc"]], e["type"], e.get("ctx")), e["msg"])
             for e in exc.errors()
         ]
         raise BadRequest(f"The {where} are not valid", details=details) from None

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
-from quarry.core.api_model import ApiModel, StrictInput, Timestamp
+from quarry.core.api_model import ApiModel, ClosedInput, StrictInput, Timestamp
 from quarry.integrations.models import IntegrationStatus, Provider
 from quarry.jobs.schemas import JobType
 
@@ -21,7 +21,7 @@ class IntegrationIn(StrictInput):
     credentials: dict[str, Any]
 
 
-class S3ConfigIn(StrictInput):
+class S3ConfigIn(ClosedInput):
     bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
     region: str = Field("us-east-1", pattern=r"^[a-z0-9-]{2,40}$")
     endpoint_url: str | None = Field(None, max_length=2048)
@@ -29,22 +29,22 @@ class S3ConfigIn(StrictInput):
     force_path_style: bool | None = None
 
 
-class S3CredentialsIn(StrictInput):
+class S3CredentialsIn(ClosedInput):
     access_key_id: str = Field(min_length=1, max_length=256)
     secret_access_key: str = Field(min_length=1, max_length=512)
     session_token: str | None = Field(None, max_length=4096)
 
 
-class DriveConfigIn(StrictInput):
+class DriveConfigIn(ClosedInput):
     drive_id: str | None = Field(None, pattern=_DRIVE_ID)
     root_folder_id: str | None = Field(None, pattern=_DRIVE_ID)
 
 
-class DropboxConfigIn(StrictInput):
+class DropboxConfigIn(ClosedInput):
     root_folder_id: str | None = Field(None, max_length=4096)
 
 
-class OAuthCredentialsIn(StrictInput):
+class OAuthCredentialsIn(ClosedInput):
     """Tokens a user already has (or the OAuth callback obtained); the app's client id and
     secret default to GOOGLE_CLIENT_ID/… and DROPBOX_CLIENT_ID/… of the server."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select, update
@@ -29,7 +30,7 @@ from quarry.core.errors import (
 )
 from quarry.core.ids import new_id
 from quarry.core.time import utcnow
-from quarry.integrations import providers
+from quarry.integrations import cursors, providers
 from quarry.integrations.models import Integration, IntegrationStatus, Provider
 from quarry.integrations.schemas import IntegrationIn
 from quarry.runtime import Runtime
@@ -153,11 +154,14 @@ async def browse(
     page_size: int,
 ) -> RemotePage:
     integration = await get(session, user_id, integration_id)
+    secret = runtime.settings.jwt_access_secret
+    token = cursors.open_cursor(secret, integration.id, folder_id, cursor) if cursor else None
     async with request_errors(), connected(runtime, integration) as connector:
-        page = await connector.list_folder(folder_id, cursor, page_size=page_size)
+        page = await connector.list_folder(folder_id, token, page_size=page_size)
     if integration.status is IntegrationStatus.ERROR:
         _set(integration, IntegrationStatus.ACTIVE, None)
-    return page
+    next_cursor = cursors.seal(secret, integration.id, folder_id, page.next_cursor)
+    return replace(page, next_cursor=next_cursor)
 
 
 def _set(integration: Integration, status: IntegrationStatus, message: str | None) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from quarry.core.db import Base, Timestamped, text_enum
+from quarry.core.time import utcnow
 from quarry.documents.models import Document
 from quarry.jobs.states import JobStatus
 
@@ -61,3 +62,22 @@ class Extraction(Timestamped, Base):
     usage: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     reviewed: Mapped[bool] = mapped_column(default=False)
     reviewed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class PendingUpload(Base):
+    """An upload URL that was handed out and not confirmed yet (`POST /api/jobs/upload-url`).
+
+    Its staged bytes are dropped by the `quarry.expire_uploads` task after `expires_at`;
+    confirming deletes the row. A user may hold `MAX_PENDING_UPLOADS_PER_USER` of them.
+    """
+
+    __tablename__ = "pending_upload"
+    __table_args__ = (Index("ix_pending_upload_expires_at", "expires_at"),)
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    file_name: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from quarry.auth.deps import CurrentUser
 from quarry.core.api_model import Page
-from quarry.http.deps import PagingDep, RuntimeDep, SessionDep
+from quarry.http.deps import PagingDep, RuntimeDep, SessionDep, SettingsDep
+from quarry.http.forms import BINARY, FormSpec
 from quarry.http.idempotency import IdempotencyKey, created, created_from_form
 from quarry.jobs import service, uploads
 from quarry.jobs.schemas import (
@@ -23,37 +24,28 @@ from quarry.jobs.schemas import (
     job_wire,
 )
 from quarry.jobs.states import JobStatus
+from quarry.sources.fetched import safe_file_name
 from quarry.sources.upload import ReceivedForm
 
 router = APIRouter(prefix="/api", tags=["jobs"])
 
-MULTIPART_JOB = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file", "type", "schemaId"],
-                    "properties": {
-                        "file": {"type": "string", "format": "binary"},
-                        "type": {"type": "string", "enum": ["EXTRACTION"]},
-                        "schemaId": {"type": "string"},
-                        "externalRef": {"type": "string"},
-                        "callbackUrl": {"type": "string", "format": "uri"},
-                    },
-                }
-            }
-        },
-    }
-}
+JOB_FORM = FormSpec(
+    properties={
+        "file": BINARY,
+        "type": {"type": "string", "enum": ["EXTRACTION"], "default": "EXTRACTION"},
+        "schemaId": {"type": "string", "minLength": 1},
+        "externalRef": {"type": "string", "maxLength": 500},
+        "callbackUrl": {"type": "string", "format": "uri"},
+    },
+    required=("file", "schemaId"),
+)
 
 
 @router.post(
     "/jobs",
     status_code=201,
     response_model=JobOut,
-    openapi_extra=MULTIPART_JOB,
+    openapi_extra=JOB_FORM.openapi(),
     responses={413: {"description": "file larger than MAX_FILE_SIZE"}},
 )
 async def create_job(
@@ -76,6 +68,7 @@ async def create_job(
         user_id=principal.user_id,
         key=idempotency_key,
         route="POST /api/jobs",
+        spec=JOB_FORM,
         max_files=1,
         create=create,
     )
@@ -83,9 +76,16 @@ async def create_job(
 
 @router.post("/jobs/upload-url", status_code=201, response_model=UploadUrlOut)
 async def upload_url(
-    body: UploadUrlIn, request: Request, principal: CurrentUser, runtime: RuntimeDep
+    body: UploadUrlIn,
+    request: Request,
+    principal: CurrentUser,
+    session: SessionDep,
+    runtime: RuntimeDep,
 ) -> UploadUrlOut:
-    ticket = uploads.issue_ticket(runtime.settings, principal.user_id)
+    """A URL to PUT a file to; 409 `UPLOAD_LIMIT_REACHED` past MAX_PENDING_UPLOADS_PER_USER."""
+    ticket = await uploads.issue_ticket(
+        session, runtime.settings, principal.user_id, safe_file_name(body.filename, "upload")
+    )
     staged = uploads.staging_key(principal.user_id, ticket.key)
     url = await runtime.blobs.staged_put_url(staged, content_type=body.content_type)
     if url is None:
@@ -99,14 +99,29 @@ async def upload_url(
     return UploadUrlOut(upload_url=url, key=ticket.key, expires_at=ticket.expires_at)
 
 
-@router.put("/uploads/{key}", status_code=204, name="put_upload", openapi_extra={"security": []})
+PUT_UPLOAD = {
+    "security": [],
+    "requestBody": {
+        "required": True,
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    },
+}
+
+
+@router.put(
+    "/uploads/{key}",
+    status_code=204,
+    name="put_upload",
+    openapi_extra=PUT_UPLOAD,
+    responses={403: {"description": "UPLOAD_URL_EXPIRED, UPLOAD_URL_INVALID"}},
+)
 async def put_upload(
-    key: str,
+    key: Annotated[str, Path(pattern=uploads.UPLOAD_KEY_PATTERN)],
     request: Request,
     runtime: RuntimeDep,
     *,
     u: Annotated[str, Query()],
-    expires: Annotated[int, Query()],
+    expires: Annotated[int, Query(ge=0, le=2**40)],
     signature: Annotated[str, Query()],
 ) -> Response:
     uploads.check_ticket(runtime.settings, u, key, expires, signature)
@@ -131,6 +146,8 @@ async def confirm_upload(
             key=body.key,
             file_name=body.filename,
             schema_id=body.schema_id,
+            external_ref=body.external_ref,
+            callback_url=body.callback_url,
         )
         return job_wire(job)
 
@@ -202,11 +219,24 @@ async def get_extraction(job_id: str, principal: CurrentUser, session: SessionDe
     return ExtractionOut.model_validate(extraction)
 
 
-@router.patch("/jobs/{job_id}/extraction", response_model=ExtractionOut)
+@router.patch(
+    "/jobs/{job_id}/extraction",
+    response_model=ExtractionOut,
+    responses={
+        409: {"description": "EXTRACTION_NOT_READY"},
+        413: {"description": "REVIEW_TOO_LARGE: the fields' JSON is over MAX_REVIEW_BYTES"},
+    },
+)
 async def review_extraction(
-    job_id: str, body: ExtractionPatchIn, principal: CurrentUser, session: SessionDep
+    job_id: str,
+    body: ExtractionPatchIn,
+    principal: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> ExtractionOut:
-    extraction = await service.review_extraction(session, principal.user_id, job_id, body.fields)
+    extraction = await service.review_extraction(
+        session, principal.user_id, job_id, body.fields, max_bytes=settings.max_review_bytes
+    )
     return ExtractionOut.model_validate(extraction)
 
 

@@ -100,12 +100,14 @@ class UploadUrlOut(ApiModel):
 
 
 class ConfirmUploadIn(StrictInput):
-    key: str = Field(min_length=1)
-    filename: str = Field(min_length=1, max_length=500)
+    key: str = Field(pattern=r"^up_[A-Za-z0-9]{32}$", description="the key upload-url answered")
+    filename: str | None = Field(
+        None, min_length=1, max_length=500, description="default: the upload-url's filename"
+    )
     type: JobType = "EXTRACTION"
     schema_id: str = Field(min_length=1)
     external_ref: str | None = Field(None, max_length=500)
-    callback_url: str | None = None
+    callback_url: str | None = Field(None, max_length=8192)
 
 
 class ExtractionPatchIn(StrictInput):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quarry.core.config import Settings
 from quarry.core.db import fetch_page
-from quarry.core.errors import BadRequest, Conflict, ErrorDetail, NotFound
+from quarry.core.errors import BadRequest, Conflict, ErrorDetail, NotFound, PayloadTooLarge
 from quarry.core.field_values import validate_values
 from quarry.core.fields import specs_from_wire
 from quarry.core.ids import new_id
@@ -76,7 +77,8 @@ def new_job(
 
 
 def check_job_type(value: str | None, field: str = "type") -> None:
-    if value != JOB_TYPE:
+    """`type` / `jobType` may be left out (the only type, EXTRACTION); another value is 400."""
+    if value not in (None, "", JOB_TYPE):
         raise BadRequest(
             f"{field} must be {JOB_TYPE}", details=[ErrorDetail(field, f"must be {JOB_TYPE}")]
         )
@@ -168,9 +170,13 @@ async def get_extraction(session: AsyncSession, user_id: str, job_id: str) -> Ex
 
 
 async def review_extraction(
-    session: AsyncSession, user_id: str, job_id: str, changes: dict[str, Any]
+    session: AsyncSession, user_id: str, job_id: str, changes: dict[str, Any], *, max_bytes: int
 ) -> Extraction:
-    """Replace the given fields after validating them against the job's pinned schema version."""
+    """Replace the given fields after validating them against the job's pinned schema version.
+
+    The reviewed values are copied into the `job.updated` event and its webhooks, so their
+    JSON may hold at most `max_bytes` (MAX_REVIEW_BYTES): 413 `REVIEW_TOO_LARGE` otherwise."""
+    _check_review_size(changes, max_bytes)
     extraction = await get_extraction(session, user_id, job_id)
     version = await schemas.get_version(
         session, user_id, extraction.schema_id, extraction.schema_version
@@ -192,6 +198,16 @@ async def review_extraction(
         data={"job": job_wire(job), "extraction": {"fields": extraction.fields}},
     )
     return extraction
+
+
+def _check_review_size(changes: dict[str, Any], max_bytes: int) -> None:
+    size = len(json.dumps(changes, ensure_ascii=False, separators=(",", ":")).encode())
+    if size > max_bytes:
+        raise PayloadTooLarge(
+            f"The reviewed fields hold {size} bytes of JSON; at most {max_bytes} are accepted",
+            code="REVIEW_TOO_LARGE",
+            details=[ErrorDetail("fields", f"at most {max_bytes} bytes of JSON")],
+        )
 
 
 def _reviewed_details(details: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:

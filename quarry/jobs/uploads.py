@@ -1,8 +1,11 @@
 """Jobs from uploaded bytes: multipart `POST /api/jobs`, and the two-step upload-url flow.
 
 With local storage, `upload-url` answers a URL of the API itself (`PUT /api/uploads/:key`)
-signed with an HMAC and valid for `UPLOAD_URL_TTL`; with S3 storage, a presigned S3 URL.
-`confirm-upload` then turns the staged bytes into a document and a job.
+signed with an HMAC and valid for `UPLOAD_URL_TTL_SECONDS`; with S3 storage, a presigned S3
+URL. Each URL handed out is a `PendingUpload` row: a user may hold
+`MAX_PENDING_UPLOADS_PER_USER` of them, and the `quarry.expire_uploads` task drops the staged
+bytes of those not confirmed within `UPLOAD_EXPIRY_SECONDS`. `confirm-upload` turns the staged
+bytes into a document and a job, and ends the pending upload.
 """
 
 from __future__ import annotations
@@ -13,21 +16,33 @@ import secrets
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quarry.core.config import Settings
-from quarry.core.errors import BadRequest, ErrorDetail, Forbidden, NotFound, PayloadTooLarge
+from quarry.core.db import Database
+from quarry.core.errors import (
+    BadRequest,
+    Conflict,
+    ErrorDetail,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+)
+from quarry.core.time import utcnow
 from quarry.documents import service as documents
 from quarry.jobs import service
-from quarry.jobs.models import Job
+from quarry.jobs.models import Job, PendingUpload
 from quarry.sources import mime
 from quarry.sources.fetched import FetchedFile
 from quarry.sources.upload import ReceivedForm
 from quarry.storage.base import BlobStore, BlobTooLarge
 
-UPLOAD_URL_TTL = 15 * 60
+# what `issue_ticket` makes: "up_" and 32 letters or digits
+UPLOAD_KEY_PATTERN = r"^up_[A-Za-z0-9]{32}$"
+EXPIRE_BATCH = 200
 
 
 async def create_from_form(
@@ -75,12 +90,45 @@ class UploadTicket:
     signature: str
 
 
-def issue_ticket(settings: Settings, user_id: str) -> UploadTicket:
+async def issue_ticket(
+    session: AsyncSession, settings: Settings, user_id: str, file_name: str
+) -> UploadTicket:
+    """A new upload URL's key and signature, recorded as pending; 409 past the user's cap."""
+    await _check_pending_cap(session, settings, user_id)
     key = "up_" + secrets.token_urlsafe(24).replace("-", "x").replace("_", "y")
-    expires = int(time.time()) + UPLOAD_URL_TTL
+    expires = int(time.time()) + settings.upload_url_ttl_seconds
+    issued = datetime.fromtimestamp(expires - settings.upload_url_ttl_seconds, UTC)
+    session.add(
+        PendingUpload(
+            key=key,
+            user_id=user_id,
+            file_name=file_name,
+            created_at=issued,
+            expires_at=issued + timedelta(seconds=settings.upload_expiry_seconds),
+        )
+    )
     return UploadTicket(
         key, datetime.fromtimestamp(expires, UTC), _sign(settings, user_id, key, expires)
     )
+
+
+async def _check_pending_cap(session: AsyncSession, settings: Settings, user_id: str) -> None:
+    # one issuer at a time per user, so concurrent requests cannot pass the cap together
+    await session.execute(
+        text("SELECT 1 FROM user_account WHERE id = :id FOR UPDATE"), {"id": user_id}
+    )
+    pending = await session.scalar(
+        select(func.count())
+        .select_from(PendingUpload)
+        .where(PendingUpload.user_id == user_id, PendingUpload.expires_at > utcnow())
+    )
+    limit = settings.max_pending_uploads_per_user
+    if (pending or 0) >= limit:
+        raise Conflict(
+            f"You have {limit} upload URLs not confirmed yet; confirm them or wait until they "
+            "expire",
+            code="UPLOAD_LIMIT_REACHED",
+        )
 
 
 def staging_key(user_id: str, key: str) -> str:
@@ -117,10 +165,16 @@ async def confirm(
     user_id: str,
     *,
     key: str,
-    file_name: str,
+    file_name: str | None,
     schema_id: str,
+    external_ref: str | None = None,
+    callback_url: str | None = None,
 ) -> Job:
+    """The job of a staged upload; `file_name` defaults to the one given to upload-url."""
+    service.check_callback_url(callback_url, settings)
     pinned = await service.pin(session, user_id, schema_id)
+    announced = await _end_pending(session, user_id, key)
+    file_name = file_name or announced
     try:
         blob = await blobs.promote_staged(
             staging_key(user_id, key), max_size=settings.max_file_size
@@ -141,4 +195,52 @@ async def confirm(
         pinned=pinned,
         document=document,
         source={"kind": "UPLOAD"},
+        external_ref=external_ref or None,
+        callback_url=callback_url,
     )
+
+
+async def _end_pending(session: AsyncSession, user_id: str, key: str) -> str:
+    """The pending upload of `key` is confirmed now (its file name is returned); 404 when it
+    is unknown or has expired."""
+    ended = await session.scalar(
+        delete(PendingUpload)
+        .where(
+            PendingUpload.key == key,
+            PendingUpload.user_id == user_id,
+            PendingUpload.expires_at > utcnow(),
+        )
+        .returning(PendingUpload.file_name)
+    )
+    if ended is None:
+        raise NotFound(
+            f"Nothing was uploaded for key {key}, or the upload has expired",
+            code="UPLOAD_NOT_FOUND",
+        )
+    return str(ended)
+
+
+async def expire_uploads(db: Database, blobs: BlobStore) -> int:
+    """Drop the staged bytes of uploads not confirmed in time; returns how many were dropped."""
+    dropped = 0
+    while True:
+        async with db.transaction() as session:
+            rows = (
+                await session.execute(
+                    delete(PendingUpload)
+                    .where(
+                        PendingUpload.key.in_(
+                            select(PendingUpload.key)
+                            .where(PendingUpload.expires_at <= utcnow())
+                            .limit(EXPIRE_BATCH)
+                            .with_for_update(skip_locked=True)
+                        )
+                    )
+                    .returning(PendingUpload.user_id, PendingUpload.key)
+                )
+            ).all()
+            for user_id, key in rows:
+                await blobs.delete_staged(staging_key(user_id, key))
+        dropped += len(rows)
+        if len(rows) < EXPIRE_BATCH:
+            return dropped

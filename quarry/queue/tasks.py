@@ -9,6 +9,8 @@
   (see webhooks/delivery.py); `quarry.sweep_webhooks` (every 15 s) re-enqueues open
   deliveries left without a queue entry.
 - `quarry.run_progress(run_id)`: the trailing, throttled `job_run.progress` of a run.
+- `quarry.expire_uploads` (every minute): staged bytes of upload URLs not confirmed within
+  `UPLOAD_EXPIRY_SECONDS` are deleted, and the user's pending count goes down.
 """
 
 from __future__ import annotations
@@ -88,6 +90,21 @@ def register(app: procrastinate.App) -> None:
             if ids:
                 log.warning("re-enqueueing %d jobs with no queue entry", len(ids))
                 await defer_job_processing(session, ids)
+
+    @app.periodic(cron="* * * * *")
+    @app.task(
+        name="quarry.expire_uploads",
+        queue=MAINTENANCE_QUEUE,
+        queueing_lock="quarry.expire_uploads",
+        pass_context=True,
+    )
+    async def expire_uploads(context: procrastinate.JobContext, timestamp: int) -> None:
+        from quarry.jobs.uploads import expire_uploads as expire
+
+        runtime = _runtime(context)
+        dropped = await expire(runtime.db, runtime.blobs)
+        if dropped:
+            log.info("dropped %d upload(s) never confirmed", dropped)
 
     _register_webhook_tasks(app)
 

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from quarry.auth.deps import CurrentUser
 from quarry.core.api_model import Page
 from quarry.http.deps import PagingDep, RuntimeDep, SessionDep
+from quarry.http.forms import BINARY, FormSpec
 from quarry.http.idempotency import IdempotencyKey, created, created_from_form
 from quarry.integrations import imports
 from quarry.integrations.schemas import FromSourcesIn
@@ -23,32 +24,22 @@ from quarry.sources.upload import ReceivedForm
 
 router = APIRouter(prefix="/api/job-runs", tags=["job runs"])
 
-MULTIPART_RUN = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["files", "schemaId", "jobType"],
-                    "properties": {
-                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
-                        "schemaId": {"type": "string"},
-                        "jobType": {"type": "string", "enum": ["EXTRACTION"]},
-                        "callbackUrl": {"type": "string", "format": "uri"},
-                    },
-                }
-            }
-        },
-    }
-}
+RUN_FORM = FormSpec(
+    properties={
+        "files": {"type": "array", "items": BINARY},
+        "schemaId": {"type": "string", "minLength": 1},
+        "jobType": {"type": "string", "enum": ["EXTRACTION"], "default": "EXTRACTION"},
+        "callbackUrl": {"type": "string", "format": "uri"},
+    },
+    required=("files", "schemaId"),
+)
 
 
 @router.post(
     "",
     status_code=201,
     response_model=JobRunOut,
-    openapi_extra=MULTIPART_RUN,
+    openapi_extra=RUN_FORM.openapi(),
     responses={413: {"description": "a file larger than MAX_FILE_SIZE"}},
 )
 async def create_run(
@@ -71,6 +62,7 @@ async def create_run(
         user_id=principal.user_id,
         key=idempotency_key,
         route="POST /api/job-runs",
+        spec=RUN_FORM,
         max_files=runtime.settings.max_files_per_run,
         create=create,
     )

@@ -3,7 +3,8 @@
 Nothing is held whole in memory: each file part is written to a temporary file in the data
 folder as it arrives, with its sha256 computed on the fly, and its type sniffed from the bytes
 when it is complete. A file past `max_file_size` stops the upload at once with 413; more than
-`max_files` files, or an oversized text field, with 400.
+`max_files` files, an oversized text field, a NUL character in a text field or a boundary over
+256 characters, with 400; a body that is not multipart/form-data at all with 415.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from typing import IO, TYPE_CHECKING, Any
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from quarry.core.errors import BadRequest, PayloadTooLarge
+from quarry.core.errors import BadRequest, ErrorDetail, PayloadTooLarge, UnsupportedMediaType
+from quarry.core.input_checks import NUL_MESSAGE
 from quarry.sources.fetched import FetchedFile, safe_file_name
 from quarry.sources.mime import sniff
 
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
 
 MAX_FIELD_BYTES = 64 * 1024
 MAX_FIELDS = 100
+# RFC 2046 allows 70 characters; longer ones are refused before parsing
+MAX_BOUNDARY = 256
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,7 @@ class _Receiver:
         _, options = parse_options_header(self.part.headers.get(b"content-disposition", b""))
         if b"name" not in options:
             raise BadRequest("A multipart part has no name", code="INVALID_MULTIPART")
-        self.part.name = options[b"name"].decode("utf-8", "replace")
+        self.part.name = options[b"name"].decode("utf-8", "replace").replace("\x00", "")
         if b"filename" in options:
             self._open_file(options[b"filename"].decode("utf-8", "replace"))
         else:
@@ -127,7 +131,13 @@ class _Receiver:
     def on_part_end(self) -> None:
         part = self.part
         if part.handle is None:
-            self.form.fields.setdefault(part.name, []).append(part.data.decode("utf-8", "replace"))
+            value = part.data.decode("utf-8", "replace")
+            if "\x00" in value:
+                raise BadRequest(
+                    f"Form field {part.name!r} contains a NUL character",
+                    details=[ErrorDetail(part.name, NUL_MESSAGE)],
+                )
+            self.form.fields.setdefault(part.name, []).append(value)
             return
         part.handle.close()
         assert part.path is not None and part.file_name is not None
@@ -161,11 +171,17 @@ async def receive_multipart(
 ) -> ReceivedForm:
     """Parse a multipart body; the caller must `cleanup()` the returned form's temp files."""
     kind, params = parse_options_header(content_type or "")
-    if kind != b"multipart/form-data" or b"boundary" not in params:
-        raise BadRequest("Expected a multipart/form-data body", code="INVALID_MULTIPART")
+    if kind != b"multipart/form-data":
+        raise UnsupportedMediaType("Expected a multipart/form-data body")
+    boundary = params.get(b"boundary", b"")
+    if not boundary or len(boundary) > MAX_BOUNDARY:
+        raise BadRequest(
+            f"The multipart boundary must have 1 to {MAX_BOUNDARY} characters",
+            code="INVALID_MULTIPART",
+        )
     await asyncio.to_thread(tmp_dir.mkdir, parents=True, exist_ok=True)
     receiver = _Receiver(tmp_dir, max_file_size, max_files)
-    parser = MultipartParser(params[b"boundary"], callbacks=_callbacks(receiver))
+    parser = MultipartParser(boundary, callbacks=_callbacks(receiver))
     try:
         async for chunk in stream:
             parser.write(chunk)

@@ -55,6 +55,10 @@ class BlobStore(Protocol):
         """Move a staged upload into the content-addressed store; None if it is missing."""
         ...
 
+    async def delete_staged(self, staging_key: str) -> None:
+        """Drop a staged upload that was never confirmed; a missing one is not an error."""
+        ...
+
     async def check(self) -> None:
         """Raise if the store cannot be written (readiness)."""
         ...

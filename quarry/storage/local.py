@@ -87,6 +87,9 @@ class LocalBlobStore:
         staged.unlink(missing_ok=True)
         return blob
 
+    async def delete_staged(self, staging_key: str) -> None:
+        await asyncio.to_thread(self._staged(staging_key).unlink, missing_ok=True)
+
     async def check(self) -> None:
         probe = self._tmp / f"ready-{secrets.token_hex(4)}"
         await asyncio.to_thread(probe.write_bytes, b"ok")

@@ -159,6 +159,10 @@ class S3BlobStore:
         await asyncio.to_thread(self._client.delete_object, Bucket=self.bucket, Key=name)
         return blob
 
+    async def delete_staged(self, staging_key: str) -> None:
+        name = self._staged(staging_key)
+        await asyncio.to_thread(self._client.delete_object, Bucket=self.bucket, Key=name)
+
     async def check(self) -> None:
         name = f"{self._prefix}tmp/ready-{secrets.token_hex(4)}"
         await asyncio.to_thread(self._client.put_object, Bucket=self.bucket, Key=name, Body=b"ok")

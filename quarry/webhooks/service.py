@@ -30,7 +30,7 @@ from quarry.sources.netguard import (
 )
 from quarry.webhooks import outbox
 from quarry.webhooks.bodies import json_text
-from quarry.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from quarry.webhooks.models import DeliveryMode, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from quarry.webhooks.schemas import MAX_SEND_BYTES, EndpointCreate, EndpointUpdate, SendIn
 from quarry.webhooks.signing import new_secret
 
@@ -50,11 +50,21 @@ def check_url(url: str, settings: Settings, field: str = "url") -> None:
         ) from exc
 
 
+def check_routing(mode: DeliveryMode, events: list[str]) -> None:
+    """An AUTOMATIC endpoint without event types would silently never receive anything."""
+    if mode is DeliveryMode.AUTOMATIC and not events:
+        raise BadRequest(
+            "An AUTOMATIC endpoint needs the event types it should receive",
+            details=[ErrorDetail("events", "list at least one event type for AUTOMATIC")],
+        )
+
+
 async def create_endpoint(
     session: AsyncSession, box: SecretBox, settings: Settings, user_id: str, body: EndpointCreate
 ) -> tuple[WebhookEndpoint, str]:
     """A new endpoint and its signing secret (the only time the secret is shown)."""
     check_url(body.url, settings)
+    check_routing(body.delivery_mode, body.events)
     secret = new_secret()
     now = utcnow()
     endpoint = WebhookEndpoint(
@@ -109,6 +119,7 @@ async def update_endpoint(
     for key, value in changes.items():
         if value is not None or key == "description":
             setattr(endpoint, key, value)
+    check_routing(endpoint.delivery_mode, endpoint.events)
     if changes.get("enabled") is True:
         endpoint.consecutive_dead = 0
         endpoint.disabled_at = endpoint.disabled_reason = None

@@ -170,6 +170,25 @@ async def test_a_folder_is_browsed_page_by_page(
     assert outside.status_code == 400 and outside.json()["code"] == "SOURCE_ACCESS_DENIED"
 
 
+async def test_a_cursor_not_made_for_the_folder_is_400(
+    client: httpx.AsyncClient, user: User, s3: MotoS3, keys: tuple[str, str]
+) -> None:
+    integration = await create_s3(client, user, s3, keys, prefix="invoices/")
+    url = f"/api/integrations/{integration['id']}/files"
+    first = (await client.get(url, params={"limit": 1}, headers=user["headers"])).json()
+    assert first["nextCursor"]
+    for params in (
+        {"cursor": "garbage"},
+        {"cursor": first["nextCursor"] + "x"},
+        {"cursor": first["nextCursor"], "folderId": "invoices/2026/"},
+    ):
+        answer = await client.get(url, params=params, headers=user["headers"])
+        assert answer.status_code == 400 and answer.json()["code"] == "VALIDATION_ERROR"
+        assert answer.json()["details"][0]["field"] == "cursor"
+    again = await client.get(url, params={"cursor": first["nextCursor"]}, headers=user["headers"])
+    assert again.status_code == 200 and again.json()["data"]
+
+
 async def test_missing_forbidden_and_large_files_fail_alone(
     client: httpx.AsyncClient,
     user: User,

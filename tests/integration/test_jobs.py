@@ -192,7 +192,8 @@ async def test_bad_uploads_are_refused_clearly(client: httpx.AsyncClient, user: 
     no_schema = await upload_job(client, user, "sch_missing")
     assert no_schema.status_code == 404 and no_schema.json()["code"] == "SCHEMA_NOT_FOUND"
     not_multipart = await client.post("/api/jobs", headers=user["headers"], json={})
-    assert not_multipart.status_code == 400
+    assert not_multipart.status_code == 415
+    assert not_multipart.json()["code"] == "UNSUPPORTED_MEDIA_TYPE"
 
 
 async def test_list_filters_and_pagination(client: httpx.AsyncClient, user: User) -> None:

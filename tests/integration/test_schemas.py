@@ -101,7 +101,7 @@ async def test_a_returned_schema_can_be_sent_back_unchanged(
             "fields[0].possibleValues[1].id",
         ),
         ([text("t", fuzzyThreshold=150)], "fields[0].fuzzyThreshold"),
-        ([text("t", colour="red")], "fields[0].colour"),
+        ([text("t", isarray=True)], "fields[0].isarray"),
         ([], "fields"),
     ],
 )
@@ -112,8 +112,8 @@ async def test_each_kind_of_bad_field_is_refused_where_it_is(
 
 
 async def test_the_body_must_be_well_formed(client: httpx.AsyncClient, user: User) -> None:
-    assert await refused(client, user, {"name": "X", "fields": [text("a")], "colour": 1}) == [
-        "colour"
+    assert await refused(client, user, {"name": "X", "fields": [text("a")], "descripton": 1}) == [
+        "descripton"
     ]
     assert await refused(client, user, {"fields": [text("a")]}) == ["name"]
     assert await refused(client, user, {"name": "  ", "fields": [text("a")]}) == ["name"]
@@ -146,7 +146,11 @@ async def test_a_patch_may_clear_the_description_and_set_webhook_endpoints(
     created = await create(client, user, description="old")
     url, headers = f"/api/schema/{created['id']}", user["headers"]
     hooks = [
-        (await client.post("/api/webhooks", json={"url": u}, headers=headers)).json()["id"]
+        (
+            await client.post(
+                "/api/webhooks", json={"url": u, "events": ["job.completed"]}, headers=headers
+            )
+        ).json()["id"]
         for u in ("https://a.example/hook", "https://b.example/hook")
     ]
     body = {"description": None, "webhookEndpointIds": hooks}
@@ -165,8 +169,8 @@ async def test_a_bad_patch_is_refused_and_changes_nothing(
     assert [d["field"] for d in bad_fields.json()["details"]] == ["fields[1].name"]
     null_name = await client.patch(url, json={"name": None}, headers=headers)
     assert null_name.status_code == 400 and null_name.json()["details"][0]["field"] == "name"
-    unknown = await client.patch(url, json={"version": 7}, headers=headers)
-    assert unknown.status_code == 400 and unknown.json()["details"][0]["field"] == "version"
+    misspelt = await client.patch(url, json={"nmae": "Y"}, headers=headers)
+    assert misspelt.status_code == 400 and misspelt.json()["details"][0]["field"] == "nmae"
     assert (await client.get(url, headers=headers)).json() == created
 
 

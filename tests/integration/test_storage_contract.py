@@ -93,6 +93,13 @@ async def test_a_staged_upload_over_the_limit_is_refused(store: BlobStore) -> No
     assert not await store.exists(f"sha256/{DIGEST}")
 
 
+async def test_an_abandoned_staged_upload_can_be_dropped(store: BlobStore) -> None:
+    await store.put_staged("user-upkey0003", chunks(DATA), max_size=len(DATA))
+    await store.delete_staged("user-upkey0003")
+    assert await store.promote_staged("user-upkey0003", max_size=len(DATA)) is None
+    await store.delete_staged("user-upkey0003")  # already gone: not an error
+
+
 async def test_staging_keys_are_checked(store: BlobStore) -> None:
     with pytest.raises(ValueError, match="not a staging key"):
         await store.promote_staged("../escape", max_size=10)

@@ -49,7 +49,9 @@ async def owned(client: httpx.AsyncClient, user: User) -> dict[str, str]:
     key = (await client.post("/api/auth/api-keys", headers=headers, json={"name": "k"})).json()
     hook = (
         await client.post(
-            "/api/webhooks", headers=headers, json={"url": "https://hooks.example.com/q"}
+            "/api/webhooks",
+            headers=headers,
+            json={"url": "https://hooks.example.com/q", "events": ["job.completed"]},
         )
     ).json()
     ping = (await client.post(f"/api/webhooks/{hook['id']}/ping", headers=headers)).json()

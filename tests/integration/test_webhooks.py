@@ -224,7 +224,9 @@ async def test_manual_send_and_schema_binding(
     loose = await new_endpoint(
         client, headers, receiver.url + "?loose", events=["job_run.completed"]
     )
-    foreign = await new_endpoint(client, other_user["headers"], receiver.url, events=[])
+    foreign = await new_endpoint(
+        client, other_user["headers"], receiver.url, deliveryMode="MANUAL", events=[]
+    )
     refused = await client.post(
         "/api/schema",
         json={

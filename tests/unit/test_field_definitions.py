@@ -94,7 +94,7 @@ def test_empty_lists_of_properties_or_possible_values_mean_absent() -> None:
         ([text("a", fuzzyThreshold=101)], "fields[0].fuzzyThreshold"),
         ([text("a", fuzzyThreshold=-1)], "fields[0].fuzzyThreshold"),
         ([text("a", description="x" * 2001)], "fields[0].description"),
-        ([text("a", colour="red")], "fields[0].colour"),
+        ([text("a", isarray=True)], "fields[0].isarray"),
         ([text("a", possibleValues=[{"label": "x"}])], "fields[0].possibleValues[0].id"),
         ([], "fields"),
         ("vendor", "fields"),

@@ -186,6 +186,9 @@ class EmbeddedPostgres:
             "unix_socket_permissions": "0700",
             "max_connections": "300",
             "shared_buffers": "'128MB'",
+            # after a crash, one syncfs() per file system instead of an fsync() per file
+            # (seconds saved before recovery starts; as safe on Linux)
+            "recovery_init_sync_method": "syncfs",
         }
         text = "".join(f"{key} = {value}\n" for key, value in settings.items())
         conf = self.pgdata / "quarry.conf"

@@ -33,7 +33,7 @@ from tests.e2e.server import quarry_server
 from tests.e2e.test_scale_out import upload_run, wait_for_progress
 from tests.fakes.webhook_receiver import webhook_receiver
 
-DOCS = 16
+DOCS = 10
 EVENTS = ["job.started", "job.completed", "job.failed", "job.cancelled", "job_run.completed"]
 FAST_HOOKS = {"WEBHOOK_RETRY_DELAYS": "0.5", "WORKER_CONCURRENCY": "2", **NO_SECRETS}
 

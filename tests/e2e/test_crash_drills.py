@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import tempfile
 import time
@@ -45,6 +46,7 @@ def fresh_dir() -> Iterator[Path]:
     root = Path(tempfile.mkdtemp(prefix="quarry-drill-"))
     root.chmod(0o755)  # as root, the embedded server runs as another user and must enter it
     yield root / "data"
+    shutil.rmtree(root, ignore_errors=True)  # its server stopped with the last `quarry serve`
 
 
 def subscribed_events(database_url: str, run_id: str) -> set[str]:

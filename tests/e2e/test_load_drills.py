@@ -13,6 +13,7 @@ import hashlib
 import os
 import random
 import secrets
+import shutil
 import subprocess
 import tempfile
 import time
@@ -68,6 +69,7 @@ def small_disk() -> Iterator[Path]:
         yield disk
     finally:
         subprocess.run(["umount", "-l", str(disk)], check=False)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def upload(api: Api, schema_id: str, content: bytes, name: str) -> httpx.Response:
@@ -124,6 +126,9 @@ def test_a_full_disk_answers_507_keeps_earlier_work_and_recovers(
         assert full.status_code == 507 and full.json()["code"] == "STORAGE_FULL", full.text
         assert "Traceback" not in full.text and "Errno" not in full.text
         assert set(statuses[:-1]) == {201}, statuses
+        ticket = api.http.post("/api/jobs/upload-url", json={"filename": "direct.pdf"}).json()
+        direct = httpx.put(ticket["uploadUrl"], content=padded_pdf(2 * MIB), timeout=30)
+        assert direct.status_code == 507 and direct.json()["code"] == "STORAGE_FULL"
         assert half_written(small_disk) == []
         ready = httpx.get(base_url + "/api/ready")
         assert ready.status_code == 503 and ready.json()["checks"]["disk"].startswith("low")

@@ -27,6 +27,7 @@ from quarry.jobs.router import router as jobs_router
 from quarry.ops.router import metrics_router
 from quarry.ops.router import router as ops_router
 from quarry.ops.sealed import log_unreadable_secrets
+from quarry.ops.startup import startup_report
 from quarry.queue.worker import run_worker
 from quarry.runs.router import router as runs_router
 from quarry.runtime import Role, Runtime, build_runtime
@@ -41,6 +42,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = runtime is None
+        log.info(startup_report(settings, role="server", workers_here=settings.workers_in_server))
         rt = (
             runtime
             if runtime is not None
@@ -49,12 +51,16 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         app.state.runtime = rt
         await log_unreadable_secrets(rt.db, rt.secrets)
         await rt.open_queue()
+        watchdog = rt.database_watchdog()
+        watching = asyncio.create_task(watchdog.run()) if watchdog is not None else None
         worker = _start_worker(rt) if settings.workers_in_server else None
         try:
             yield
         finally:
             if worker is not None:
-                await _stop_worker(worker)
+                await _stop_task(worker)
+            if watching is not None:
+                await _stop_task(watching)
             if own:
                 await rt.close()
 
@@ -113,7 +119,7 @@ def _start_worker(runtime: Runtime) -> asyncio.Task[None]:
     return asyncio.create_task(run_worker(runtime, install_signal_handlers=False))
 
 
-async def _stop_worker(task: asyncio.Task[None]) -> None:
+async def _stop_task(task: asyncio.Task[None]) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task

@@ -19,6 +19,7 @@ from quarry.core.config import Settings
 from quarry.core.crypto import SecretBox
 from quarry.core.db import Database
 from quarry.core.embedded_pg import EmbeddedPostgres
+from quarry.core.pg_watchdog import PostgresWatchdog
 from quarry.jobs.transitions import PROGRESS_INTERVAL_KEY
 from quarry.queue.app import make_queue_app
 from quarry.storage.base import BlobStore
@@ -45,6 +46,12 @@ class Runtime:
     def secrets(self) -> SecretBox:
         """Seals secrets at rest with WEBHOOK_ENCRYPTION_KEY."""
         return SecretBox(self.settings.webhook_encryption_key)
+
+    def database_watchdog(self) -> PostgresWatchdog | None:
+        """A watchdog restarting the embedded server this process owns; None otherwise."""
+        if self.embedded is None:
+            return None
+        return PostgresWatchdog(self.embedded, self.db.dispose)
 
     async def open_queue(self) -> None:
         if not self._queue_open:

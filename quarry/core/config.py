@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("quarry-data"), alias="QUARRY_DATA_DIR")
     database_url: str | None = None
     storage_url: str | None = None
+    min_free_disk_mb: int = Field(100, ge=0)
 
     jwt_access_secret: str = ""
     jwt_access_ttl_seconds: int = Field(900, ge=30)

@@ -8,7 +8,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
+import psycopg
 from sqlalchemy import DateTime, Enum, MetaData, Select, func, select, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -18,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from quarry.core.errors import DatabaseUnavailable, QuarryError, StorageFull, is_disk_full
 from quarry.core.time import utcnow
 
 T = TypeVar("T")
@@ -108,3 +111,24 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def translate_failure(exc: BaseException) -> QuarryError | None:
+    """The coded error behind a database or disk failure, or None when it is a real bug.
+
+    PostgreSQL out of disk (SQLSTATE 53100) and ENOSPC/EDQUOT are `StorageFull`; a connection
+    that cannot be made, was cut (server killed, restarting, shutting down) or a pool with no
+    free connection is `DatabaseUnavailable`.
+    """
+    if is_disk_full(exc):
+        return StorageFull()
+    original = exc.orig if isinstance(exc, sa_exc.DBAPIError) else exc
+    if isinstance(original, psycopg.errors.DiskFull):
+        return StorageFull("The database's disk is full; nothing was kept")
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return DatabaseUnavailable()
+    if isinstance(original, psycopg.OperationalError | psycopg.InterfaceError):
+        return DatabaseUnavailable()
+    if isinstance(exc, sa_exc.TimeoutError):  # no pooled connection came free in time
+        return DatabaseUnavailable()
+    return None

@@ -12,6 +12,7 @@ If that user cannot reach the folder, start-up stops with an explanation instead
 A stale `postmaster.pid` left by a crash (the process is gone, is a zombie, or the pid now
 belongs to another program) is removed before starting. A server already running on the
 folder is adopted. `quarry worker --data-dir` attaches to a running server without owning it.
+`is_alive` is the cheap check `quarry.core.pg_watchdog` polls to restart a server that died.
 """
 
 from __future__ import annotations
@@ -109,6 +110,11 @@ class EmbeddedPostgres:
                 self._pg_ctl(self._run_as(), "stop", "-m", "fast", "-w", "-t", "60")
             self._owned = False
 
+    def is_alive(self) -> bool:
+        """True while the server's postmaster runs (read from its pid file; no connection)."""
+        pid = _first_int(self.pgdata / "postmaster.pid")
+        return pid is not None and _is_live_postgres(pid)
+
     def adopt(self) -> None:
         """Take ownership of a running server (stop it with this process)."""
         self._owned = True
@@ -180,6 +186,9 @@ class EmbeddedPostgres:
             "unix_socket_permissions": "0700",
             "max_connections": "300",
             "shared_buffers": "'128MB'",
+            # after a crash, one syncfs() per file system instead of an fsync() per file
+            # (seconds saved before recovery starts; as safe on Linux)
+            "recovery_init_sync_method": "syncfs",
         }
         text = "".join(f"{key} = {value}\n" for key, value in settings.items())
         conf = self.pgdata / "quarry.conf"

@@ -9,17 +9,23 @@
     ├── PayloadTooLarge     413      a file over MAX_FILE_SIZE, a review over its cap
     ├── UnsupportedMediaType 415     a body of another media type than the route reads
     ├── RateLimited         429      too many requests; carries retry_after seconds
-    └── ServiceUnavailable  503      a dependency (database, storage) is down
+    ├── ServiceUnavailable  503      a dependency (database, storage) is down
+    │   └── DatabaseUnavailable 503  PostgreSQL cannot be reached (DATABASE_UNAVAILABLE);
+    │                                carries retry_after seconds
+    └── StorageFull         507      the disk (or quota) holding data or blobs is full
 
     JobFailure                       a document's processing failed with a spec errorCode;
                                      `transient` failures are retried, the rest fail the job.
 
-Every raise names its own `code`; the HTTP layer writes
+`core.db.translate_failure` turns psycopg/SQLAlchemy connection errors and a full disk
+(OSError ENOSPC/EDQUOT, PostgreSQL's 53100) into the last two; the HTTP layer calls it at the
+boundary. Every raise names its own `code`; the HTTP layer writes
 `{statusCode, error, code, message, details}` and nothing else.
 """
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar
@@ -95,6 +101,34 @@ class RateLimited(QuarryError):
 class ServiceUnavailable(QuarryError):
     status_code = 503
     default_code = "SERVICE_UNAVAILABLE"
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """PostgreSQL is down or restarting; the client should retry after `retry_after` seconds."""
+
+    default_code = "DATABASE_UNAVAILABLE"
+    retry_after = 5
+
+    def __init__(self, message: str = "The database is unavailable; retry shortly") -> None:
+        super().__init__(message)
+
+
+class StorageFull(QuarryError):
+    """A write of data or blobs failed because the disk or the user's quota is full."""
+
+    status_code = 507
+    default_code = "STORAGE_FULL"
+
+    def __init__(self, message: str = "Quarry's storage is full; nothing was kept") -> None:
+        super().__init__(message)
+
+
+_DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True for an OSError saying the disk or a quota is full (ENOSPC, EDQUOT)."""
+    return isinstance(exc, OSError) and exc.errno in _DISK_FULL
 
 
 class JobErrorCode(StrEnum):

@@ -6,14 +6,16 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from quarry.core.errors import ErrorDetail, QuarryError, RateLimited
+from quarry.core.db import translate_failure
+from quarry.core.errors import ErrorDetail, QuarryError
 from quarry.core.input_checks import error_path
 
 log = logging.getLogger(__name__)
@@ -52,7 +54,8 @@ def _response(
 
 async def _quarry_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, QuarryError)
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    retry_after = getattr(exc, "retry_after", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     if exc.status_code == 401:
         headers = {"WWW-Authenticate": "Bearer"}
     body = error_body(exc.status_code, exc.code, exc.message, exc.details)
@@ -121,8 +124,25 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return _response(500, body)
 
 
+async def _infrastructure_error(request: Request, exc: Exception) -> JSONResponse:
+    """Database down or disk full: the coded 503/507, logged without a stack trace."""
+    translated = translate_failure(exc)
+    if translated is None:
+        return await _unexpected(request, exc)
+    log.warning(
+        "%s %s answered %s: %s",
+        request.method,
+        request.url.path,
+        translated.code,
+        str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+    )
+    return await _quarry_error(request, translated)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(QuarryError, _quarry_error)
+    for failure in (SQLAlchemyError, psycopg.Error, OSError):
+        app.add_exception_handler(failure, _infrastructure_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DataError, _data_error)

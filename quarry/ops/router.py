@@ -1,7 +1,10 @@
-"""`/api/health` (the process answers) and `/api/ready` (database, storage, workers)."""
+"""`/api/health` (liveness: the process answers) and `/api/ready` (readiness: database, storage,
+free disk, workers). An orchestrator restarts on a failing health check and stops sending
+traffic on a failing ready check; while the database restarts, only `/api/ready` fails."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import APIRouter
@@ -11,6 +14,7 @@ from sqlalchemy import text
 from quarry import __version__
 from quarry.auth.deps import AdminUser
 from quarry.http.deps import RuntimeDep
+from quarry.ops.disk import free_space_check
 from quarry.ops.metrics import exposition
 
 router = APIRouter(prefix="/api", tags=["operations"])
@@ -27,6 +31,7 @@ async def ready(runtime: RuntimeDep) -> JSONResponse:
     checks: dict[str, Any] = {}
     checks["database"] = await _check(runtime.db.ping())
     checks["storage"] = await _check(runtime.blobs.check())
+    checks["disk"] = await asyncio.to_thread(free_space_check, runtime.settings)
     workers = await _live_workers(runtime) if checks["database"] == "ok" else 0
     checks["workers"] = "ok" if workers > 0 else "no live worker"
     ok = all(value == "ok" for value in checks.values())

@@ -30,6 +30,8 @@ _DEFER_MANY = text(
 
 
 def make_queue_app(database_url: str, *, pool_size: int = 4) -> procrastinate.App:
+    # procrastinate's pool checks each connection before handing it out, so the dead ones a
+    # database restart leaves behind are replaced, not used
     connector = procrastinate.PsycopgConnector(
         conninfo=libpq_url(database_url), min_size=1, max_size=pool_size
     )

@@ -11,6 +11,10 @@
 - `quarry.run_progress(run_id)`: the trailing, throttled `job_run.progress` of a run.
 - `quarry.expire_uploads` (every minute): staged bytes of upload URLs not confirmed within
   `UPLOAD_EXPIRY_SECONDS` are deleted, and the user's pending count goes down.
+
+A task cut short because the database went away (killed, restarting) is run again a second
+later (`DATABASE_RETRY`), as soon as the queue can record that, instead of waiting for
+`reconcile`.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ import logging
 from typing import Any
 
 import procrastinate
+import psycopg
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 
 from quarry.queue.app import (
@@ -46,6 +52,18 @@ _ORPHANS = text(
 )
 
 
+DATABASE_RETRY = procrastinate.RetryStrategy(
+    max_attempts=30,
+    wait=1,
+    retry_exceptions={
+        sa_exc.OperationalError,
+        sa_exc.InterfaceError,
+        psycopg.OperationalError,
+        psycopg.InterfaceError,
+    },
+)
+
+
 def _runtime(context: procrastinate.JobContext) -> Any:
     return context.additional_context["runtime"]
 
@@ -53,7 +71,7 @@ def _runtime(context: procrastinate.JobContext) -> Any:
 def register(app: procrastinate.App) -> None:
     """Attach Quarry's tasks to a procrastinate app."""
 
-    @app.task(name=PROCESS_JOB_TASK, queue=JOBS_QUEUE, pass_context=True)
+    @app.task(name=PROCESS_JOB_TASK, queue=JOBS_QUEUE, pass_context=True, retry=DATABASE_RETRY)
     async def process_job(context: procrastinate.JobContext, job_id: str) -> None:
         from quarry.jobs.processing import process_job as run
 
@@ -110,13 +128,15 @@ def register(app: procrastinate.App) -> None:
 
 
 def _register_webhook_tasks(app: procrastinate.App) -> None:
-    @app.task(name=DELIVER_WEBHOOK_TASK, queue=WEBHOOKS_QUEUE, pass_context=True)
+    @app.task(
+        name=DELIVER_WEBHOOK_TASK, queue=WEBHOOKS_QUEUE, pass_context=True, retry=DATABASE_RETRY
+    )
     async def deliver_webhook(context: procrastinate.JobContext, delivery_id: str) -> None:
         from quarry.webhooks.delivery import deliver
 
         await deliver(_runtime(context), delivery_id)
 
-    @app.task(name=RUN_PROGRESS_TASK, queue=WEBHOOKS_QUEUE, pass_context=True)
+    @app.task(name=RUN_PROGRESS_TASK, queue=WEBHOOKS_QUEUE, pass_context=True, retry=DATABASE_RETRY)
     async def run_progress(context: procrastinate.JobContext, run_id: str) -> None:
         from quarry.jobs.transitions import flush_progress
 

@@ -1,4 +1,8 @@
-"""Blobs in a local folder: `<root>/sha256/ab/abcdef...`, written via a temp file and rename."""
+"""Blobs in a local folder: `<root>/sha256/ab/abcdef...`, written via a temp file and rename.
+
+A write that fails (a full disk: ENOSPC/EDQUOT) removes its temp file, so a blob's final
+path only ever holds complete bytes.
+"""
 
 from __future__ import annotations
 
@@ -50,8 +54,11 @@ class LocalBlobStore:
             await asyncio.to_thread(os.replace, path, final)
         except OSError:  # another filesystem: copy through a temp file, then rename
             tmp = self._tmp / secrets.token_hex(16)
-            await asyncio.to_thread(shutil.copyfile, path, tmp)
-            await asyncio.to_thread(os.replace, tmp, final)
+            try:
+                await asyncio.to_thread(shutil.copyfile, path, tmp)
+                await asyncio.to_thread(os.replace, tmp, final)
+            finally:  # a disk that filled up mid-copy keeps no half-written blob
+                tmp.unlink(missing_ok=True)
         return StoredBlob(key=key, sha256=sha256, size=size)
 
     @asynccontextmanager

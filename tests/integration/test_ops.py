@@ -13,10 +13,13 @@ async def test_health_answers_without_credentials(client: httpx.AsyncClient) -> 
     assert answer.json()["status"] == "ok"
 
 
-async def test_ready_reports_database_storage_and_a_live_worker(client: httpx.AsyncClient) -> None:
+async def test_ready_reports_database_storage_disk_and_a_live_worker(
+    client: httpx.AsyncClient,
+) -> None:
     answer = await client.get("/api/ready")
     assert answer.status_code == 200, answer.text
-    assert answer.json()["checks"] == {"database": "ok", "storage": "ok", "workers": "ok"}
+    checks = answer.json()["checks"]
+    assert checks == {"database": "ok", "storage": "ok", "disk": "ok", "workers": "ok"}
 
 
 async def test_unknown_route_uses_the_error_shape(client: httpx.AsyncClient) -> None:

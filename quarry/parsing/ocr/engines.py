@@ -47,10 +47,17 @@ def select_engine(options: OcrOptions) -> OcrEngine:
     from quarry.parsing.ocr.tesseract import TesseractEngine
 
     tesseract = shutil.which("tesseract")
-    if options.engine == "tesseract" or (options.engine == "auto" and tesseract):
+    if chosen_engine(options.engine) == "tesseract":
         if tesseract is None:
             raise JobFailure(
                 JobErrorCode.ENGINE_ERROR, "OCR_ENGINE is tesseract, but tesseract is not installed"
             )
         return TesseractEngine(tesseract, options)
     return RapidOcrEngine(options)
+
+
+def chosen_engine(choice: str) -> str:
+    """The engine OCR_ENGINE selects on this machine: `auto` is tesseract when on PATH."""
+    if choice == "auto":
+        return "tesseract" if shutil.which("tesseract") else "rapidocr"
+    return choice

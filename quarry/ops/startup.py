@@ -1,0 +1,95 @@
+"""The start-up report: one log block saying what this process runs with, and no secret."""
+
+from __future__ import annotations
+
+import shutil
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from quarry import __version__
+from quarry.core.config import Settings
+from quarry.parsing.ocr.engines import chosen_engine
+from quarry.storage.s3 import parse_storage_url
+
+
+def startup_report(settings: Settings, *, role: str, workers_here: bool) -> str:
+    """Lines for the log: data folder, database, storage, engines, URL policy, workers."""
+    rows = {
+        "data folder": str(settings.data_dir.resolve()),
+        "database": describe_database(settings),
+        "storage": describe_storage(settings),
+        "OCR engine": describe_ocr(settings.ocr_engine),
+        "extraction engine": describe_extraction(settings),
+        "private addresses": describe_private_urls(settings),
+        "workers": describe_workers(settings, workers_here=workers_here),
+    }
+    width = max(len(name) for name in rows) + 1
+    lines = [f"Quarry {__version__} {role} starting ({settings.environment.value} mode)"]
+    lines += [f"  {name + ':':<{width}} {value}" for name, value in rows.items()]
+    return "\n".join(lines)
+
+
+def describe_database(settings: Settings) -> str:
+    if settings.database_url is None:
+        folder = (settings.data_dir / "postgres").resolve()
+        return f"embedded PostgreSQL in {folder} (unix socket only)"
+    return without_password(settings.database_url)
+
+
+def without_password(url: str) -> str:
+    """The URL with its password (in the user part or the query) replaced by `***`."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if parts.password is not None:
+        user, _, host = netloc.rpartition("@")
+        netloc = f"{user.split(':', 1)[0]}:***@{host}"
+    query = [(k, "***" if k.lower() == "password" else v) for k, v in parse_qsl(parts.query)]
+    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="/*"), ""))
+
+
+def describe_storage(settings: Settings) -> str:
+    url = settings.storage_url
+    if not url:
+        return f"local folder {(settings.data_dir / 'blobs').resolve()}"
+    if url.startswith("file:"):
+        return f"local folder {urlsplit(url).path}"
+    target = parse_storage_url(url)
+    where = f"S3 bucket {target.bucket}"
+    if target.prefix:
+        where += f", prefix {target.prefix}/"
+    if target.endpoint_url:
+        where += f", endpoint {target.endpoint_url}"
+    return where + (", key from STORAGE_URL" if target.access_key_id else "")
+
+
+def describe_ocr(choice: str) -> str:
+    engine = chosen_engine(choice)
+    if engine == "tesseract":
+        found = shutil.which("tesseract")
+        where = found if found else "NOT INSTALLED: OCR jobs will fail"
+        return f"tesseract ({where}; OCR_ENGINE={choice})"
+    return f"rapidocr (OCR_ENGINE={choice})"
+
+
+def describe_extraction(settings: Settings) -> str:
+    engine = settings.extraction_engine
+    if engine == "openai":
+        return f"openai, model {settings.openai_model} at {settings.openai_base_url}"
+    if engine == "anthropic":
+        return f"anthropic, model {settings.anthropic_model} at {settings.anthropic_base_url}"
+    return f"{engine} (EXTRACTION_ENGINE)"
+
+
+def describe_private_urls(settings: Settings) -> str:
+    if settings.allow_private_urls:
+        return "ALLOWED for URL imports, webhooks and S3 endpoints (ALLOW_PRIVATE_URLS=true)"
+    return "blocked for URL imports, webhooks and S3 endpoints (ALLOW_PRIVATE_URLS=false)"
+
+
+def describe_workers(settings: Settings, *, workers_here: bool) -> str:
+    if not workers_here:
+        return "none in this process (--no-workers); run `quarry worker` processes"
+    return (
+        f"in this process: {settings.worker_concurrency} documents at once "
+        f"(WORKER_CONCURRENCY), {settings.webhook_delivery_concurrency} webhook deliveries "
+        f"at once (WEBHOOK_DELIVERY_CONCURRENCY)"
+    )

@@ -21,7 +21,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TextIO
 
 from quarry.core.fields import FieldSpec
 from quarry.results.columns import field_columns, text_cell
@@ -121,20 +121,22 @@ class RecordFile(Protocol):
 
 
 class TextFile:
-    """A text format written to a file as records come; flushed after each one."""
+    """A text format written to a stream as records come, flushed after each one, so what is
+    written so far is on disk (and, once `close()` has run, a valid file)."""
 
-    def __init__(self, path: Path, text: TextFormat) -> None:
-        self._file = path.open("w", encoding="utf-8", newline="")
-        self._text = text
-        self._file.write(text.begin())
+    def __init__(self, stream: TextIO, text: TextFormat, *, owned: bool = True) -> None:
+        self._stream, self._text, self._owned = stream, text, owned
+        self._stream.write(text.begin())
 
     def add(self, record: ResultRecord) -> None:
-        self._file.write(self._text.record(record))
-        self._file.flush()
+        self._stream.write(self._text.record(record))
+        self._stream.flush()
 
     def close(self) -> None:
-        self._file.write(self._text.end())
-        self._file.close()
+        self._stream.write(self._text.end())
+        self._stream.flush()
+        if self._owned:
+            self._stream.close()
 
 
 def format_of(path: Path) -> str:
@@ -151,4 +153,4 @@ def open_file(path: Path, specs: Sequence[FieldSpec]) -> RecordFile:
     name = format_of(path)
     if name == "xlsx":
         return XlsxBook(specs, path)
-    return TextFile(path, text_format(name, specs))
+    return TextFile(path.open("w", encoding="utf-8", newline=""), text_format(name, specs))

@@ -48,7 +48,7 @@ from quarry.core.config import Settings
 from quarry.core.errors import JobErrorCode, JobFailure, QuarryError
 from quarry.core.fields import specs_from_wire
 from quarry.engines.runner import IsolationLimits, warm_up
-from quarry.results.order import order_details, order_fields
+from quarry.results.order import SchemaOrder
 from quarry.results.records import ResultRecord
 from quarry.results.writers import JsonLines, RecordFile, TextFile, open_file
 
@@ -179,7 +179,7 @@ def _progress(console: Console) -> Progress:
 
 async def extract_record(path: Path, job: Job) -> ResultRecord:
     """One document through the pipeline, as a result record (FAILED with its errorCode)."""
-    specs = specs_from_wire(job.fields)
+    order = SchemaOrder(specs_from_wire(job.fields))
     try:
         result = await _with_retries(path, job)
     except JobFailure as failure:
@@ -190,8 +190,8 @@ async def extract_record(path: Path, job: Job) -> ResultRecord:
         path,
         "COMPLETED",
         None,
-        order_fields(specs, result.fields),
-        order_details(specs, result.field_details),
+        order.fields(result.fields),
+        order.details(result.field_details),
     )
 
 

@@ -27,7 +27,7 @@ from quarry.documents.models import Document
 from quarry.extraction_schemas.versions import specs_of
 from quarry.jobs.models import Extraction, Job
 from quarry.jobs.states import JobStatus
-from quarry.results.order import order_details, order_fields
+from quarry.results.order import SchemaOrder
 from quarry.results.records import ResultRecord
 from quarry.results.writers import FORMATS, Format, text_format
 from quarry.results.xlsx import XlsxBook
@@ -87,13 +87,14 @@ async def record_pages(
     page_size: int = PAGE_SIZE,
 ) -> AsyncIterator[list[ResultRecord]]:
     """The run's records in submission order, a page at a time."""
+    order = SchemaOrder(specs)
     after: tuple[int, str] = (-1, "")
     while True:
         async with db.session() as session:
             rows = (await session.execute(_page_query(run_id, statuses, after, page_size))).all()
         if not rows:
             return
-        yield [_record(specs, row) for row in rows]
+        yield [_record(order, row) for row in rows]
         after = (rows[-1].position, rows[-1].id)
         if len(rows) < page_size:
             return
@@ -123,17 +124,15 @@ def _page_query(
     return query.where(Job.status.in_(statuses)) if statuses else query
 
 
-def _record(specs: Sequence[FieldSpec], row: Row[Any]) -> ResultRecord:
+def _record(order: SchemaOrder, row: Row[Any]) -> ResultRecord:
     return ResultRecord(
         job_id=row.id,
         external_ref=row.external_ref,
         file_name=row.file_name or _source_name(row.source),
         status=str(row.status),
         error_code=row.error_code,
-        fields=order_fields(specs, row.fields) if row.fields is not None else None,
-        field_details=(
-            order_details(specs, row.field_details) if row.field_details is not None else None
-        ),
+        fields=order.fields(row.fields) if row.fields is not None else None,
+        field_details=order.details(row.field_details) if row.field_details is not None else None,
     )
 
 

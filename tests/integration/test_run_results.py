@@ -220,3 +220,16 @@ async def test_export_refuses_bad_parameters_and_other_users_runs(
     assert bad_status.status_code == 400 and bad_status.json()["details"][0]["field"] == "status"
     other = await client.get(url, headers=other_user["headers"])
     assert other.status_code == 404 and other.json()["code"] == "JOB_RUN_NOT_FOUND"
+
+
+async def test_openapi_describes_the_export_formats(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/api/openapi.json")).json()
+    operation = document["paths"]["/api/job-runs/{run_id}/results"]["get"]
+    assert {p["name"] for p in operation["parameters"]} >= {"format", "status"}
+    assert set(operation["responses"]["200"]["content"]) == {
+        "application/json",
+        "application/x-ndjson",
+        "text/csv",
+        XLSX,
+    }
+    assert "/api/job-runs/{run_id}/retry-failed" in document["paths"]

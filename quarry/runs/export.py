@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import Row, and_, select, tuple_
@@ -70,13 +70,17 @@ async def open_export(
     db: Database, run: JobRun, request: ExportRequest, work: Path
 ) -> AsyncIterator[bytes]:
     """The export's bytes. An XLSX workbook is written into a temporary file in `work` first
-    (deleted once sent); the text formats are produced page by page as they are sent."""
+    (unlinked as soon as it is open, so it vanishes once sent or abandoned); the text formats
+    are produced page by page as they are sent."""
     async with db.session() as session:
         specs = await specs_of(session, run.schema_id, run.schema_version)
     if request.format.name != "xlsx":
         return _text_chunks(db, run.id, specs, request)
     await asyncio.to_thread(work.mkdir, parents=True, exist_ok=True)
-    return _file_chunks(await _xlsx_file(db, run.id, specs, request, work))
+    path = await _xlsx_file(db, run.id, specs, request, work)
+    file = await asyncio.to_thread(path.open, "rb")
+    await asyncio.to_thread(path.unlink)  # the open handle keeps it readable; nothing to leak
+    return _file_chunks(file)
 
 
 async def record_pages(
@@ -179,11 +183,8 @@ def _add_all(book: XlsxBook, records: list[ResultRecord]) -> None:
         book.add(record)
 
 
-async def _file_chunks(path: Path) -> AsyncIterator[bytes]:
-    """A file's bytes in chunks; the file is deleted once read (or the client went away)."""
-    try:
-        with path.open("rb") as file:
-            while chunk := await asyncio.to_thread(file.read, _FILE_CHUNK):
-                yield chunk
-    finally:
-        await asyncio.to_thread(path.unlink, missing_ok=True)
+async def _file_chunks(file: BinaryIO) -> AsyncIterator[bytes]:
+    """An open (already unlinked) file's bytes in chunks."""
+    with file:
+        while chunk := await asyncio.to_thread(file.read, _FILE_CHUNK):
+            yield chunk

@@ -177,7 +177,7 @@ async def test_csv_export_flattens_objects_and_keeps_arrays_as_json(
 
 
 async def test_xlsx_export_has_typed_cells_and_a_line_item_sheet(
-    client: httpx.AsyncClient, user: User, finished_run: str, tmp_path: Any
+    client: httpx.AsyncClient, user: User, finished_run: str, tmp_path: Any, settings: Settings
 ) -> None:
     headers = user["headers"]
     records = (await export(client, headers, finished_run)).json()
@@ -208,6 +208,7 @@ async def test_xlsx_export_has_typed_cells_and_a_line_item_sheet(
         for item in r["fields"]["line_items"] or []
     ]
     assert expected and items[1:] == expected
+    assert not list((settings.data_dir / "tmp").glob("export-*"))  # the temporary file is gone
 
 
 async def test_export_refuses_bad_parameters_and_other_users_runs(

@@ -82,7 +82,9 @@ class InOrder:
 
 
 @dataclass(frozen=True)
-class Job:
+class Pipeline:
+    """What every document of one `quarry extract` goes through."""
+
     fields: list[dict[str, Any]]
     settings: Settings
     engine: str
@@ -102,12 +104,12 @@ def run(args: argparse.Namespace) -> int:
         message = exc.message if isinstance(exc, JobFailure) else error_message(exc)
         print(f"quarry extract: {message}", file=sys.stderr)
         return 2
-    job = Job(fields, settings, engine, isolation_limits(settings))
+    pipeline = Pipeline(fields, settings, engine, isolation_limits(settings))
     console = Console(stderr=True, soft_wrap=True)
     written = InOrder(out)
     started, interrupted = time.monotonic(), False
     try:
-        asyncio.run(_extract_all(paths, job, written, console, max(1, args.jobs)))
+        asyncio.run(_extract_all(paths, pipeline, written, console, max(1, args.jobs)))
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -145,7 +147,7 @@ def _open_output(out: Path | None, fields: list[dict[str, Any]]) -> RecordFile:
 
 
 async def _extract_all(
-    paths: list[Path], job: Job, written: InOrder, console: Console, jobs: int
+    paths: list[Path], pipeline: Pipeline, written: InOrder, console: Console, jobs: int
 ) -> None:
     await asyncio.to_thread(warm_up)
     gate = asyncio.Semaphore(jobs)
@@ -154,7 +156,7 @@ async def _extract_all(
 
         async def one(index: int, path: Path) -> None:
             async with gate:
-                record = await extract_record(path, job)
+                record = await extract_record(path, pipeline)
             written.done(index, record)
             if record.status != "COMPLETED":
                 progress.console.print(f"[red]FAILED[/] {escape(str(path))}: {record.error_code}")
@@ -177,11 +179,11 @@ def _progress(console: Console) -> Progress:
     )
 
 
-async def extract_record(path: Path, job: Job) -> ResultRecord:
+async def extract_record(path: Path, pipeline: Pipeline) -> ResultRecord:
     """One document through the pipeline, as a result record (FAILED with its errorCode)."""
-    order = SchemaOrder(specs_from_wire(job.fields))
+    order = SchemaOrder(specs_from_wire(pipeline.fields))
     try:
-        result = await _with_retries(path, job)
+        result = await _with_retries(path, pipeline)
     except JobFailure as failure:
         return _record(path, "FAILED", failure.code.value)
     except Exception:  # as a worker does: an unexpected error fails this document only
@@ -195,12 +197,16 @@ async def extract_record(path: Path, job: Job) -> ResultRecord:
     )
 
 
-async def _with_retries(path: Path, job: Job) -> Any:
-    settings = job.settings
+async def _with_retries(path: Path, pipeline: Pipeline) -> Any:
+    settings = pipeline.settings
     for attempt in range(1, settings.job_max_attempts + 1):
         try:
             return await extract_file(
-                path, job.fields, limits=job.limits, engine=job.engine, settings=settings
+                path,
+                pipeline.fields,
+                limits=pipeline.limits,
+                engine=pipeline.engine,
+                settings=settings,
             )
         except JobFailure as failure:
             if not failure.transient or attempt == settings.job_max_attempts:

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -112,12 +114,22 @@ def run(args: argparse.Namespace) -> int:
         asyncio.run(_extract_all(paths, pipeline, written, console, max(1, args.jobs)))
     except KeyboardInterrupt:
         interrupted = True
+    except BrokenPipeError:  # stdout's reader went away (`| head`): stop as Unix tools do
+        _silence_stdout()
+        return 1
     finally:
-        written.drain()
-        out.close()
+        with contextlib.suppress(BrokenPipeError):
+            written.drain()
+            out.close()
     seconds = time.monotonic() - started
     _summary(console, len(paths), written, seconds, out=args.out, interrupted=interrupted)
     return INTERRUPTED if interrupted else (1 if written.failed else 0)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's final flush does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def find_files(arguments: Sequence[Path]) -> list[Path]:

@@ -216,7 +216,7 @@ async def get_job(job_id: str, principal: CurrentUser, session: SessionDep) -> J
 )
 async def get_extraction(job_id: str, principal: CurrentUser, session: SessionDep) -> ExtractionOut:
     extraction = await service.get_extraction(session, principal.user_id, job_id)
-    return ExtractionOut.model_validate(extraction)
+    return await service.ordered_extraction(session, extraction)
 
 
 @router.patch(
@@ -237,7 +237,7 @@ async def review_extraction(
     extraction = await service.review_extraction(
         session, principal.user_id, job_id, body.fields, max_bytes=settings.max_review_bytes
     )
-    return ExtractionOut.model_validate(extraction)
+    return await service.ordered_extraction(session, extraction)
 
 
 @router.post("/jobs/{job_id}/restart", response_model=JobOut)

@@ -17,6 +17,7 @@ from quarry import __version__
 from quarry.auth.router import router as auth_router
 from quarry.core.api_model import ErrorOut
 from quarry.core.config import Settings
+from quarry.documents.router import router as documents_router
 from quarry.events.router import router as events_router
 from quarry.extraction_schemas.router import router as schemas_router
 from quarry.http.errors import install_error_handlers
@@ -28,6 +29,7 @@ from quarry.ops.router import router as ops_router
 from quarry.queue.worker import run_worker
 from quarry.runs.router import router as runs_router
 from quarry.runtime import Role, Runtime, build_runtime
+from quarry.web.router import install_web
 from quarry.webhooks.router import router as webhooks_router
 
 log = logging.getLogger(__name__)
@@ -60,7 +62,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         version=__version__,
         description="Documents in, schema-shaped JSON out. ExtractForm-compatible API.",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -110,6 +112,7 @@ def _configure(app: FastAPI, settings: Settings) -> None:
         auth_router,
         schemas_router,
         jobs_router,
+        documents_router,
         runs_router,
         events_router,
         webhooks_router,
@@ -117,6 +120,7 @@ def _configure(app: FastAPI, settings: Settings) -> None:
     )
     for router in routers:
         app.include_router(router)
+    install_web(app)
 
 
 def _start_worker(runtime: Runtime) -> asyncio.Task[None]:

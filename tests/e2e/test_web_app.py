@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import Api, new_user
+from tests.fakes.s3_server import moto_s3
 from tests.fakes.webhook_receiver import webhook_receiver
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -235,6 +236,11 @@ def test_review_boxes_and_save_a_correction(browser: Browser) -> None:
     sync_api.expect(page.locator('[data-testid="bbox"][data-path="total"]')).to_have_class(
         re.compile("selected")
     )
+    page.wait_for_timeout(800)  # the smooth scroll to the selected box
+    viewer = browser.testid("doc-pages").bounding_box()
+    chosen = page.locator('[data-testid="bbox"][data-path="total"]').bounding_box()
+    assert viewer is not None and chosen is not None
+    assert viewer["y"] <= chosen["y"] <= viewer["y"] + viewer["height"], "box scrolled into view"
     browser.shot("09-review")
 
     value = page.locator('[data-testid="field-row"][data-path="invoice_number"]').get_by_test_id(
@@ -251,9 +257,12 @@ def test_review_boxes_and_save_a_correction(browser: Browser) -> None:
         page.locator('[data-path="invoice_number"]').get_by_text("reviewed")
     ).to_be_visible()
 
-    browser.testid("review-next").click()
-    page.wait_for_url(re.compile(r"#/jobs/job_"))
-    assert job_id not in page.url
+    page.set_viewport_size({"width": 420, "height": 800})
+    browser.shot("10-review-narrow")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    browser.testid("save-corrections").focus()
+    page.keyboard.press("n")  # the next document, from the keyboard
+    page.wait_for_function(f"!location.hash.includes('{job_id}')")
     sync_api.expect(browser.testid("doc-page").first.locator("img")).to_be_visible()
     browser.testid("review-prev").click()
     sync_api.expect(
@@ -271,7 +280,7 @@ def test_api_keys_screen(browser: Browser) -> None:
     sync_api.expect(secret).to_have_value(re.compile(r"^ef_live_"))
     key = secret.input_value()
     sync_api.expect(browser.testid("key-row")).to_have_count(1)
-    browser.shot("10-api-keys")
+    browser.shot("11-api-keys")
     me = httpx.get(browser.base_url + "/api/auth/me", headers={"Authorization": f"Bearer {key}"})
     assert me.status_code == 200
 
@@ -292,7 +301,7 @@ def test_webhooks_screen(browser: Browser) -> None:
         browser.testid("webhook-create").click()
         sync_api.expect(browser.testid("secret-value")).to_have_value(re.compile(r"^whsec_"))
         sync_api.expect(browser.testid("webhook-row")).to_have_count(1)
-        browser.shot("11-webhooks")
+        browser.shot("12-webhooks")
 
         browser.testid("webhook-row").get_by_role("link").click()
         browser.testid("webhook-ping").click()
@@ -308,18 +317,71 @@ def test_webhooks_screen(browser: Browser) -> None:
         receiver.wait_for(lambda got: len(got) >= 2)
         browser.testid("webhook-toggle").click()
         sync_api.expect(browser.testid("webhook-toggle")).to_have_text("Enable")
-        browser.shot("12-webhook-deliveries")
+        browser.shot("13-webhook-deliveries")
     endpoints = api_json(browser, "/api/webhooks")["data"]
     assert endpoints[0]["enabled"] is False
     deliveries = receiver.received
     assert {r.delivery_id for r in deliveries} == {deliveries[0].delivery_id}
 
 
+def test_schema_history_and_a_schema_suggested_from_a_sample(browser: Browser) -> None:
+    page = browser.page
+    browser.testid("nav-schemas").click()
+    browser.testid("schema-row").get_by_role("link", name="Supplier invoices").click()
+    browser.testid("field-card").nth(0).get_by_test_id("field-description").fill(
+        "Seller's company name"
+    )
+    browser.testid("schema-save").click()
+    sync_api.expect(page.get_by_text("Saved — version 2")).to_be_visible()
+    page.get_by_role("link", name="History").click()
+    sync_api.expect(browser.testid("schema-versions").locator("li")).to_have_count(2)
+    sync_api.expect(page.locator("pre.json")).to_contain_text("Seller's company name")
+    browser.shot("14-schema-history")
+
+    browser.testid("nav-schemas").click()
+    browser.testid("schema-suggest").click()
+    browser.testid("suggest-name").fill("Suggested from a sample")
+    browser.testid("suggest-file").set_input_files(str(PDFS[1]))
+    browser.shot("15-schema-suggest")
+    browser.testid("suggest-submit").click()
+    page.wait_for_url(re.compile(r"#/schemas/sch_"))
+    sync_api.expect(browser.testid("schema-name")).to_have_value("Suggested from a sample")
+    assert browser.testid("field-card").count() >= 3
+    schemas = api_json(browser, "/api/schema")["data"]
+    assert {s["name"] for s in schemas} == {"Supplier invoices", "Suggested from a sample"}
+
+
+def test_connected_storage_browse_and_run_a_selected_file(browser: Browser) -> None:
+    page = browser.page
+    with moto_s3() as s3:
+        s3.bucket("web-app-invoices", {f"invoices/{p.name}": p.read_bytes() for p in PDFS})
+        browser.testid("nav-storage").click()
+        sync_api.expect(page.get_by_text("No connected storage")).to_be_visible()
+        browser.testid("s3-name").fill("Invoices bucket")
+        browser.testid("s3-bucket").fill("web-app-invoices")
+        browser.testid("s3-endpoint").fill(s3.endpoint_url)
+        browser.testid("s3-key-id").fill("testing")
+        browser.testid("s3-secret").fill("testing")
+        browser.testid("s3-create").click()
+        sync_api.expect(browser.testid("integration-row")).to_contain_text("ACTIVE")
+        browser.shot("16-storage")
+        browser.testid("integration-row").get_by_role("link", name="Invoices bucket").click()
+        sync_api.expect(browser.testid("storage-entry")).to_have_count(1)  # the folder
+        browser.testid("storage-entry").get_by_role("link", name="invoices").click()
+        sync_api.expect(browser.testid("storage-entry")).to_have_count(2)
+        browser.testid("storage-entry").first.get_by_role("checkbox").check()
+        browser.shot("17-storage-browse")
+        browser.testid("storage-run-selected").click()
+        page.wait_for_url(re.compile(r"#/runs/run_"))
+        sync_api.expect(browser.testid("job-row")).to_have_count(1)
+        sync_api.expect(browser.testid("run-status")).to_contain_text("COMPLETED", timeout=120_000)
+
+
 def test_api_docs_come_from_this_server(browser: Browser) -> None:
     page = browser.page
     page.goto(browser.base_url + "/api/docs")
     sync_api.expect(page.locator(".swagger-ui .opblock").first).to_be_visible()
-    browser.shot("13-api-docs")
+    browser.shot("18-api-docs")
     page.goto(browser.base_url + "/")
 
 

@@ -84,6 +84,7 @@ export async function versionsView(main, schemaId) {
   ]);
   const detail = h("div", { class: "version-detail" });
   async function show(version) {
+    main.querySelectorAll(".versions li").forEach((li) => li.classList.toggle("current", li.dataset.version === String(version)));
     clear(detail, loading());
     try {
       const v = await get(`/api/schema/${schemaId}/versions/${version}`);
@@ -109,7 +110,7 @@ export async function versionsView(main, schemaId) {
           .map((v) =>
             h(
               "li",
-              {},
+              { "data-version": v.version },
               h(
                 "button",
                 { type: "button", class: "link", onclick: () => show(v.version) },

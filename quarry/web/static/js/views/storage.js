@@ -32,7 +32,7 @@ export async function storageView(main) {
     if (prefix.value.trim()) config.prefix = prefix.value.trim();
     try {
       const integration = await post("/api/integrations", { provider: "S3", name: name.value.trim(), config, credentials: { accessKeyId: keyId.value.trim(), secretAccessKey: secret.value } });
-      secret.value = "";
+      event.target.reset();
       toast(integration.status === "ACTIVE" ? "Connected" : `Saved, but: ${integration.statusMessage}`, integration.status === "ACTIVE" ? "ok" : "error");
       await load();
     } catch (error) {

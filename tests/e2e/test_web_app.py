@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import Api, new_user
+from tests.e2e.server import file_server
 from tests.fakes.s3_server import moto_s3
 from tests.fakes.webhook_receiver import webhook_receiver
 
@@ -167,6 +168,14 @@ def test_create_a_schema_in_the_editor(browser: Browser) -> None:
     add_field(browser, 2, "date", "date", "Invoice date")
     add_field(browser, 3, "total", "number", "Grand total to pay, including tax")
     browser.testid("field-card").nth(3).get_by_test_id("field-required").check()
+    browser.testid("field-add").click()
+    browser.testid("field-card").nth(4).get_by_test_id("field-name").fill("total")
+    browser.testid("schema-save").click()
+    alert = page.locator(".notice.error")
+    sync_api.expect(alert).to_contain_text("fields[4].name")  # the API's detail, shown
+    sync_api.expect(browser.testid("field-card").nth(4)).to_have_class(re.compile("has-error"))
+    browser.shot("04-schema-editor-error")
+    browser.testid("field-card").nth(4).get_by_role("button", name=re.compile("^Remove")).click()
     browser.shot("04-schema-editor", full_page=True)
     browser.testid("schema-save").click()
     page.wait_for_url(re.compile(r"#/schemas/sch_"))
@@ -204,6 +213,12 @@ def test_run_two_pdfs_and_watch_it_complete_live(browser: Browser) -> None:
     assert [h.lower() for h in headings[-4:]] == ["vendor", "invoice_number", "date", "total"]
     sync_api.expect(browser.testid("job-row").first).to_contain_text("COMPLETED")
     browser.shot("07-run-completed")
+
+    with page.expect_download() as download:
+        browser.testid("export-csv").click()
+    lines = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0].startswith("jobId,externalRef,fileName,status")
+    assert len(lines) == 3 and all(",COMPLETED," in line for line in lines[1:])
 
     page.set_viewport_size({"width": 420, "height": 800})
     browser.shot("08-run-narrow", full_page=True)
@@ -270,6 +285,28 @@ def test_review_boxes_and_save_a_correction(browser: Browser) -> None:
     ).to_have_value("CORRECTED-42")
 
 
+def test_a_run_from_pasted_urls_keeps_each_reference(browser: Browser) -> None:
+    page = browser.page
+    with file_server(DOCS) as files_url:
+        browser.testid("nav-runs").click()
+        browser.testid("run-new").click()
+        browser.testid("run-tab-urls").click()
+        browser.testid("run-urls").fill(
+            f"{files_url}/{PDFS[0].name}, PO-1001\n{files_url}/{PDFS[1].name}\tPO-1002"
+        )
+        browser.shot("06-new-run-urls")
+        browser.testid("run-submit").click()
+        page.wait_for_url(re.compile(r"#/runs/run_"))
+        sync_api.expect(browser.testid("run-status")).to_contain_text("COMPLETED", timeout=120_000)
+    rows = browser.testid("job-row")
+    sync_api.expect(rows.nth(0)).to_contain_text("PO-1001")
+    sync_api.expect(rows.nth(1)).to_contain_text("PO-1002")
+    browser.testid("job-status-filter").select_option("FAILED")
+    sync_api.expect(rows.locator("visible=true")).to_have_count(0)
+    browser.testid("job-status-filter").select_option("COMPLETED")
+    sync_api.expect(rows.locator("visible=true")).to_have_count(2)
+
+
 def test_api_keys_screen(browser: Browser) -> None:
     page = browser.page
     browser.testid("nav-keys").click()
@@ -328,14 +365,35 @@ def test_schema_history_and_a_schema_suggested_from_a_sample(browser: Browser) -
     page = browser.page
     browser.testid("nav-schemas").click()
     browser.testid("schema-row").get_by_role("link", name="Supplier invoices").click()
-    browser.testid("field-card").nth(0).get_by_test_id("field-description").fill(
-        "Seller's company name"
-    )
+    browser.testid("field-add").click()
+    items = browser.testid("field-card").nth(4)
+    items.get_by_test_id("field-name").fill("line_items")
+    items.get_by_test_id("field-type").select_option("object")
+    items.locator(":scope > .field-main").get_by_test_id("field-array").check()
+    items.get_by_test_id("property-add").click()
+    properties = items.locator(":scope > .nested").get_by_test_id("field-card")
+    properties.nth(0).get_by_test_id("field-name").fill("description")
+    properties.nth(1).get_by_test_id("field-name").fill("amount")
+    properties.nth(1).get_by_test_id("field-type").select_option("number")
+    status = browser.testid("field-card").nth(0)
+    status.locator("summary").click()
+    status.get_by_test_id("field-possible-values").fill("Azure Interior\nQualityHosting AG")
+    status.get_by_role("checkbox", name="Accept near misses").check()
     browser.testid("schema-save").click()
     sync_api.expect(page.get_by_text("Saved — version 2")).to_be_visible()
+    schema = api_json(browser, "/api/schema")["data"][0]
+    lines = schema["fields"][4]
+    assert (lines["type"], lines["isArray"]) == ("object", True)
+    assert [(p["name"], p["type"]) for p in lines["properties"]] == [
+        ("description", "text"),
+        ("amount", "number"),
+    ]
+    vendor = schema["fields"][0]
+    assert [v["label"] for v in vendor["possibleValues"]] == ["Azure Interior", "QualityHosting AG"]
+    assert vendor["fuzzyMatch"] is True
     page.get_by_role("link", name="History").click()
     sync_api.expect(browser.testid("schema-versions").locator("li")).to_have_count(2)
-    sync_api.expect(page.locator("pre.json")).to_contain_text("Seller's company name")
+    sync_api.expect(page.locator("pre.json")).to_contain_text("line_items")
     browser.shot("14-schema-history")
 
     browser.testid("nav-schemas").click()

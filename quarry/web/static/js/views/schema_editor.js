@@ -54,6 +54,7 @@ export async function schemaEditorView(main, schemaId) {
   async function onSubmit(event) {
     event.preventDefault();
     showError(errors, null);
+    markFields(fieldsSlot, []);
     const body = { name: name.value.trim(), description: description.value.trim() || null, fields: schema.fields.map(toServer) };
     save.disabled = true;
     try {
@@ -63,6 +64,7 @@ export async function schemaEditorView(main, schemaId) {
       else location.hash = `#/schemas/${saved.id}`;
     } catch (error) {
       showError(errors, error);
+      markFields(fieldsSlot, error.details || []);
     } finally {
       save.disabled = false;
     }
@@ -101,12 +103,12 @@ export async function schemaEditorView(main, schemaId) {
       h("div", { class: "card grid2" }, field("Name", name), field("Description", description, "Optional; for you and your team.")),
       h("h2", {}, "Fields"),
       fieldsSlot,
-      errors,
       h(
         "div",
-        { class: "row sticky-actions" },
-        save,
-        schemaId ? h("button", { type: "button", class: "danger ghost", onclick: onDelete }, "Delete schema") : null,
+        { class: "sticky-actions" },
+        errors,
+        h("div", { class: "row" }, save,
+        schemaId ? h("button", { type: "button", class: "danger ghost", onclick: onDelete }, "Delete schema") : null),
       ),
     ),
   );
@@ -157,7 +159,7 @@ function fieldCard(fields, index, redraw, depth, path) {
   };
   return h(
     "fieldset",
-    { class: "field-card", testid: "field-card" },
+    { class: "field-card", testid: "field-card", "data-path": path },
     h("legend", { class: "sr-only" }, `Field ${path}`),
     h(
       "div",
@@ -213,4 +215,21 @@ function possibleValues(f) {
 function slug(label, i) {
   const s = label.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/^_|_$/g, "");
   return s || `value_${i + 1}`;
+}
+
+/** Outline the field cards an API error names (`fields[2].properties[0].name`) and say why. */
+function markFields(root, details) {
+  root.querySelectorAll(".field-card.has-error").forEach((card) => card.classList.remove("has-error"));
+  root.querySelectorAll(".field-error").forEach((el) => el.remove());
+  const cards = [...root.querySelectorAll(".field-card")];
+  for (const detail of details) {
+    const card = cards
+      .filter((c) => detail.field === c.dataset.path || detail.field.startsWith(`${c.dataset.path}.`))
+      .sort((a, b) => b.dataset.path.length - a.dataset.path.length)[0];
+    if (!card) continue;
+    card.classList.add("has-error");
+    card.querySelector(".field-main").after(h("p", { class: "field-error" }, detail.message));
+  }
+  const first = root.querySelector(".field-card.has-error");
+  if (first) first.scrollIntoView({ block: "center" });
 }

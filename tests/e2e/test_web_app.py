@@ -20,6 +20,7 @@ import pytest
 
 from tests.e2e.conftest import Api, new_user
 from tests.e2e.server import file_server
+from tests.fakes.http_fake import Answer, Request, serve
 from tests.fakes.s3_server import moto_s3
 from tests.fakes.webhook_receiver import webhook_receiver
 
@@ -305,6 +306,31 @@ def test_a_run_from_pasted_urls_keeps_each_reference(browser: Browser) -> None:
     sync_api.expect(rows.locator("visible=true")).to_have_count(0)
     browser.testid("job-status-filter").select_option("COMPLETED")
     sync_api.expect(rows.locator("visible=true")).to_have_count(2)
+
+
+class SlowPdf:
+    """A URL server that takes its time, so a run is still going when it is cancelled."""
+
+    def handle(self, request: Request) -> Answer:
+        time.sleep(2)
+        return Answer(200, PDFS[0].read_bytes(), {"Content-Type": "application/pdf"})
+
+
+def test_cancel_a_run_from_its_page(browser: Browser) -> None:
+    page = browser.page
+    with serve(SlowPdf()) as slow_url:
+        browser.testid("nav-runs").click()
+        browser.testid("run-new").click()
+        browser.testid("run-tab-urls").click()
+        browser.testid("run-urls").fill("\n".join(f"{slow_url}/{n}.pdf" for n in range(8)))
+        browser.testid("run-submit").click()
+        page.wait_for_url(re.compile(r"#/runs/run_"))
+        sync_api.expect(browser.testid("run-status")).to_contain_text("PROCESSING")
+        page.once("dialog", lambda dialog: dialog.accept())
+        browser.testid("run-cancel").click()
+        sync_api.expect(browser.testid("run-status")).to_contain_text("CANCELLED")
+        sync_api.expect(browser.testid("run-cancel")).to_be_hidden()
+    assert int(browser.testid("count-cancelled").inner_text()) > 0
 
 
 def test_api_keys_screen(browser: Browser) -> None:

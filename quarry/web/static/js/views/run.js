@@ -161,13 +161,15 @@ export async function runView(main, runId) {
       { class: "table-wrap" },
       h(
         "table",
-        { class: "data", testid: "results-table" },
+        { class: "data results", testid: "results-table" },
+        h("colgroup", {}, h("col", { class: "c-index" }), h("col", { class: "c-doc" }), h("col", { class: "c-status" }), fields.map(() => h("col", { class: "c-field" }))),
         h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "#"), h("th", { scope: "col" }, "Document"), h("th", { scope: "col" }, "Status"), fields.map((f) => h("th", { scope: "col", title: f.description || "" }, f.name)))),
         tbody,
       ),
     ),
   );
   if (jobs.length >= 2000) main.append(h("p", { class: "muted" }, "Showing the first 2,000 documents; export for all of them."));
+  main.querySelector("table.results").style.width = `${29.7 + 11 * fields.length}rem`;
   paintRun();
   jobs.forEach((job, i) => tbody.append(rowFor(job, i)));
 

@@ -177,7 +177,9 @@ def test_create_a_schema_in_the_editor(browser: Browser) -> None:
     sync_api.expect(browser.testid("field-card").nth(4)).to_have_class(re.compile("has-error"))
     browser.shot("04-schema-editor-error")
     browser.testid("field-card").nth(4).get_by_role("button", name=re.compile("^Remove")).click()
-    browser.shot("04-schema-editor", full_page=True)
+    sync_api.expect(alert).to_have_count(0)
+    page.evaluate("window.scrollTo(0, 0)")
+    browser.shot("04-schema-editor")
     browser.testid("schema-save").click()
     page.wait_for_url(re.compile(r"#/schemas/sch_"))
 

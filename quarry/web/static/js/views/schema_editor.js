@@ -49,6 +49,7 @@ export async function schemaEditorView(main, schemaId) {
 
   function redraw() {
     clear(fieldsSlot, fieldList(schema.fields, redraw, 1, "fields"));
+    showError(errors, null); // the fields changed: an earlier complaint may no longer hold
   }
 
   async function onSubmit(event) {

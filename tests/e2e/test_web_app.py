@@ -169,14 +169,15 @@ def test_create_a_schema_in_the_editor(browser: Browser) -> None:
     add_field(browser, 2, "date", "date", "Invoice date")
     add_field(browser, 3, "total", "number", "Grand total to pay, including tax")
     browser.testid("field-card").nth(3).get_by_test_id("field-required").check()
+    add_field(browser, 4, "purchase_order", "text", "Purchase order number")
     browser.testid("field-add").click()
-    browser.testid("field-card").nth(4).get_by_test_id("field-name").fill("total")
+    browser.testid("field-card").nth(5).get_by_test_id("field-name").fill("total")
     browser.testid("schema-save").click()
     alert = page.locator(".notice.error")
-    sync_api.expect(alert).to_contain_text("fields[4].name")  # the API's detail, shown
-    sync_api.expect(browser.testid("field-card").nth(4)).to_have_class(re.compile("has-error"))
+    sync_api.expect(alert).to_contain_text("fields[5].name")  # the API's detail, shown
+    sync_api.expect(browser.testid("field-card").nth(5)).to_have_class(re.compile("has-error"))
     browser.shot("04-schema-editor-error")
-    browser.testid("field-card").nth(4).get_by_role("button", name=re.compile("^Remove")).click()
+    browser.testid("field-card").nth(5).get_by_role("button", name=re.compile("^Remove")).click()
     sync_api.expect(alert).to_have_count(0)
     page.evaluate("window.scrollTo(0, 0)")
     browser.shot("04-schema-editor")
@@ -186,7 +187,7 @@ def test_create_a_schema_in_the_editor(browser: Browser) -> None:
     schemas = api_json(browser, "/api/schema")["data"]
     assert [s["name"] for s in schemas] == ["Supplier invoices"]
     fields = {f["name"]: f for f in schemas[0]["fields"]}
-    assert list(fields) == ["vendor", "invoice_number", "date", "total"]
+    assert list(fields) == ["vendor", "invoice_number", "date", "total", "purchase_order"]
     assert fields["total"]["type"] == "number" and fields["total"]["required"] is True
     assert fields["date"]["type"] == "date"
 
@@ -213,7 +214,13 @@ def test_run_two_pdfs_and_watch_it_complete_live(browser: Browser) -> None:
     assert page.evaluate("window.__sameDocument") is True, "the run page reloaded"
     table = browser.testid("results-table")
     headings = table.locator("thead th").all_inner_texts()
-    assert [h.lower() for h in headings[-4:]] == ["vendor", "invoice_number", "date", "total"]
+    assert [h.lower() for h in headings[-5:]] == [
+        "vendor",
+        "invoice_number",
+        "date",
+        "total",
+        "purchase_order",
+    ]
     sync_api.expect(browser.testid("job-row").first).to_contain_text("COMPLETED")
     browser.shot("07-run-completed")
 
@@ -238,7 +245,10 @@ def test_review_boxes_and_save_a_correction(browser: Browser) -> None:
     assert first_page.locator("img").evaluate("img => img.naturalWidth") > 500
     sync_api.expect(browser.testid("bbox").first).to_be_attached()
     assert browser.testid("bbox").count() >= 2
-    assert browser.testid("field-row").count() == 4
+    assert browser.testid("field-row").count() == 5
+    missing = page.locator('[data-testid="field-row"][data-path="purchase_order"]')
+    sync_api.expect(missing.get_by_test_id("null-reason")).to_have_text("not in the document")
+    sync_api.expect(missing.get_by_text("low confidence")).to_have_count(0)
 
     # every box sits inside its page
     frame = first_page.bounding_box()
@@ -394,7 +404,7 @@ def test_schema_history_and_a_schema_suggested_from_a_sample(browser: Browser) -
     browser.testid("nav-schemas").click()
     browser.testid("schema-row").get_by_role("link", name="Supplier invoices").click()
     browser.testid("field-add").click()
-    items = browser.testid("field-card").nth(4)
+    items = browser.testid("field-card").nth(5)
     items.get_by_test_id("field-name").fill("line_items")
     items.get_by_test_id("field-type").select_option("object")
     items.locator(":scope > .field-main").get_by_test_id("field-array").check()
@@ -410,7 +420,7 @@ def test_schema_history_and_a_schema_suggested_from_a_sample(browser: Browser) -
     browser.testid("schema-save").click()
     sync_api.expect(page.get_by_text("Saved — version 2")).to_be_visible()
     schema = api_json(browser, "/api/schema")["data"][0]
-    lines = schema["fields"][4]
+    lines = schema["fields"][5]
     assert (lines["type"], lines["isArray"]) == ("object", True)
     assert [(p["name"], p["type"]) for p in lines["properties"]] == [
         ("description", "text"),

@@ -113,11 +113,12 @@ export async function reviewView(main, jobId, query) {
     });
     control.id = nextId("v");
     const conf = detail ? detail.confidence : null;
-    const low = conf !== null && conf < LOW_CONFIDENCE;
+    const empty = item.value === null || item.value === undefined;
+    const low = conf !== null && conf < LOW_CONFIDENCE && !empty;
     const flags = [];
     if (detail && detail.reviewed) flags.push(h("span", { class: "flag ok" }, "reviewed"));
     if (low) flags.push(h("span", { class: "flag warn" }, "low confidence"));
-    if (detail && detail.grounded === false && item.value !== null && item.value !== undefined && !detail.reviewed) flags.push(h("span", { class: "flag warn", title: "The value was not found in the document" }, "not found on the page"));
+    if (detail && detail.grounded === false && !empty && !detail.reviewed) flags.push(h("span", { class: "flag warn", title: "The value was not found in the document" }, "not found on the page"));
     if (detail && detail.nullReason) flags.push(h("span", { class: "flag", testid: "null-reason" }, NULL_REASONS[detail.nullReason] || detail.nullReason));
     if (detail && detail.page) flags.push(h("span", { class: "flag" }, `page ${detail.page}`));
     const row = h(
@@ -125,7 +126,7 @@ export async function reviewView(main, jobId, query) {
       { class: "field-row", role: "listitem", testid: "field-row", "data-path": item.path, onclick: () => select(item.path, "row") },
       h("label", { class: "path", for: control.id }, item.label, h("span", { class: "sub" }, item.typeLabel)),
       control,
-      h("span", { class: `conf${low ? " low" : ""}`, title: "confidence" }, conf === null ? "—" : fmtPercent(conf)),
+      h("span", { class: `conf${low ? " low" : ""}`, title: "confidence" }, conf === null || empty ? "—" : fmtPercent(conf)),
       flags.length ? h("div", { class: "flags" }, flags) : null,
     );
     control.addEventListener("focus", () => select(item.path, "row"));

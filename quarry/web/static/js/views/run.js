@@ -169,7 +169,7 @@ export async function runView(main, runId) {
     ),
   );
   if (jobs.length >= 2000) main.append(h("p", { class: "muted" }, "Showing the first 2,000 documents; export for all of them."));
-  main.querySelector("table.results").style.width = `${29.7 + 11 * fields.length}rem`;
+  main.querySelector("table.results").style.width = `${27.2 + 9.5 * fields.length}rem`;
   paintRun();
   jobs.forEach((job, i) => tbody.append(rowFor(job, i)));
 

@@ -16,6 +16,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from quarry import __version__
 from quarry.auth.router import router as auth_router
 from quarry.core.config import Settings
+from quarry.documents.router import router as documents_router
 from quarry.events.router import router as events_router
 from quarry.extraction_schemas.router import router as schemas_router
 from quarry.http.deps import json_media_type
@@ -31,6 +32,7 @@ from quarry.ops.startup import startup_report
 from quarry.queue.worker import run_worker
 from quarry.runs.router import router as runs_router
 from quarry.runtime import Role, Runtime, build_runtime
+from quarry.web.router import install_web
 from quarry.webhooks.router import router as webhooks_router
 
 log = logging.getLogger(__name__)
@@ -69,7 +71,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         version=__version__,
         description="Documents in, schema-shaped JSON out. ExtractForm-compatible API.",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -106,6 +108,7 @@ def _configure(app: FastAPI, settings: Settings) -> None:
         auth_router,
         schemas_router,
         jobs_router,
+        documents_router,
         runs_router,
         events_router,
         webhooks_router,
@@ -113,6 +116,7 @@ def _configure(app: FastAPI, settings: Settings) -> None:
     )
     for router in routers:
         app.include_router(router, dependencies=[Depends(json_media_type)])
+    install_web(app)
 
 
 def _start_worker(runtime: Runtime) -> asyncio.Task[None]:

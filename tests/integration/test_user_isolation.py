@@ -89,6 +89,7 @@ async def owned(client: httpx.AsyncClient, user: User) -> dict[str, str]:
         "document_id": job["document"]["id"],
         "key_id": key["id"],
         "version": "1",
+        "number": "1",  # a page of a document
         "endpoint_id": hook["id"],
         "delivery_id": ping["id"],
         "integration_id": integration["id"],

@@ -119,11 +119,11 @@ def test_request_bodies_are_documented_as_read(
 def test_a_route_added_later_gets_its_errors_without_hand_edits(tmp_path: Path) -> None:
     later = APIRouter(prefix="/api/job-runs")
 
-    @later.post("/{run_id}/retry-failed")
-    async def retry_failed(run_id: str, principal: CurrentUser) -> dict[str, str]:
+    @later.post("/{run_id}/archive")
+    async def archive(run_id: str, principal: CurrentUser) -> dict[str, str]:
         return {"id": run_id}
 
     app = build(tmp_path, later)
-    op = next(op for m, p, op in operations(app) if p == "/api/job-runs/{run_id}/retry-failed")
+    op = next(op for m, p, op in operations(app) if p == "/api/job-runs/{run_id}/archive")
     assert {"400", "401", "403", "404", "500", "503"} <= set(op["responses"])
     assert op["responses"]["404"]["content"]["application/json"]["schema"] == ERROR

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -49,6 +50,7 @@ class ClosedInput(StrictInput):
     model_config = ConfigDict(extra="forbid")
 
 
+@functools.cache
 def _wire_keys(model: type[BaseModel]) -> frozenset[str]:
     """The keys `model` reads (its fields' aliases)."""
     return frozenset(field.alias or name for name, field in model.model_fields.items())

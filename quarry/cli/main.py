@@ -1,4 +1,5 @@
-"""`quarry` command line: serve, worker, db upgrade, eval. Argument parsing only."""
+"""`quarry` command line: serve, worker, db upgrade, eval; runs and schemas on a server.
+Argument parsing only."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from quarry import __version__
+from quarry.cli.remote_parser import register as register_remote
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -40,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--out", type=Path, required=True, help="folder for <doc_id>.json")
     evaluate.add_argument("--engine", help="engine name (default EXTRACTION_ENGINE)")
     evaluate.add_argument("--jobs", type=int, default=2, help="documents at once (default 2)")
+    register_remote(commands)
     return parser
 
 
@@ -62,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
         from quarry.cli.eval import run
 
         return run(args)
+    if args.command in ("runs", "schemas"):  # a client of a server: no settings of our own
+        from quarry.cli import remote
+
+        return remote.run(args)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -36,6 +36,11 @@ MULTIPART_RUN = {
                         "schemaId": {"type": "string"},
                         "jobType": {"type": "string", "enum": ["EXTRACTION"]},
                         "callbackUrl": {"type": "string", "format": "uri"},
+                        "externalRefs": {
+                            "type": "string",
+                            "description": "JSON array: the n-th item is the n-th file's "
+                            "externalRef (a string or null)",
+                        },
                     },
                 }
             }

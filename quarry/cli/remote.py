@@ -33,13 +33,13 @@ def run(args: argparse.Namespace) -> int:
         with _client(args) as client:
             return command(client, args)
     except QuarryError as exc:
-        console.print(f"quarry: {exc}", markup=False)
+        say(console, f"quarry: {exc}")
         return 2
     except (OSError, ValueError) as exc:
-        console.print(f"quarry: {exc}", markup=False)
+        say(console, f"quarry: {exc}")
         return 2
     except KeyboardInterrupt:
-        console.print("quarry: interrupted; the run goes on on the server", markup=False)
+        say(console, "quarry: interrupted; the run goes on on the server")
         return 130
 
 
@@ -65,6 +65,11 @@ def _client(args: argparse.Namespace) -> Client:
 
 def _stderr() -> Console:
     return Console(stderr=True, highlight=False)
+
+
+def say(console: Console, text: str) -> None:
+    """A plain message on stderr: no markup, never wrapped (scripts grep these lines)."""
+    console.print(text, markup=False, soft_wrap=True)
 
 
 def create_run(client: Client, args: argparse.Namespace) -> int:
@@ -95,9 +100,9 @@ def watch_run(client: Client, args: argparse.Namespace) -> int:
 def retry_failed(client: Client, args: argparse.Namespace) -> int:
     before = client.runs.get(args.run_id)
     after = client.runs.retry_failed(args.run_id)
-    _stderr().print(
+    say(
+        _stderr(),
         f"run {after.id}: {before.failed_jobs} failed job(s) queued again, now {after.status}",
-        markup=False,
     )
     if not (args.wait or args.out):
         return 0
@@ -107,7 +112,7 @@ def retry_failed(client: Client, args: argparse.Namespace) -> int:
 def download_results(client: Client, args: argparse.Namespace) -> int:
     if args.out is not None:
         path = client.runs.export(args.run_id, args.format, args.out, status=args.status)
-        _stderr().print(f"results saved to {path}", markup=False)
+        say(_stderr(), f"results saved to {path}")
         return 0
     for row in client.runs.results(args.run_id, status=args.status):
         print(json.dumps(row.raw, ensure_ascii=False), flush=True)
@@ -122,7 +127,7 @@ def push_schema(client: Client, args: argparse.Namespace) -> int:
     else:
         schema = client.schemas.create(**body)
         verb = "created"
-    _stderr().print(f"{verb} schema {schema.id} ({schema.name}, version {schema.version})")
+    say(_stderr(), f"{verb} schema {schema.id} ({schema.name}, version {schema.version})")
     print(schema.id)
     return 0
 
@@ -148,10 +153,10 @@ def _finish(client: Client, run_id: str, out: Path | None) -> int:
     console = _stderr()
     with RunProgressBar(console) as bar:
         final = client.runs.wait(run_id, on_progress=bar.update)
-    console.print(summary(final), markup=False)
+    say(console, summary(final))
     if out is not None:
         path = client.runs.export(final.id, None, out)
-        console.print(f"results saved to {path}", markup=False)
+        say(console, f"results saved to {path}")
     return exit_code(final)
 
 

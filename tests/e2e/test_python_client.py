@@ -210,3 +210,18 @@ def test_retry_failed_is_refused_while_the_run_processes(quarry: Client, schema:
         finally:
             quarry.runs.cancel(created.job_run_id)
     assert (refused.value.status_code, refused.value.code) == (409, "JOB_RUN_STATE_CONFLICT")
+
+
+def test_the_server_checks_external_refs(api: Api, schema: Schema) -> None:
+    files = [("files", ("a.pdf", PDF_A.read_bytes())), ("files", ("b.pdf", PDF_B.read_bytes()))]
+    form = {"schemaId": schema.id, "jobType": "EXTRACTION"}
+    for refs, field in (
+        ('["only one"]', "externalRefs"),
+        ("not json", "externalRefs"),
+        ('["a", 7]', "externalRefs[1]"),
+    ):
+        answer = api.http.post("/api/job-runs", data={**form, "externalRefs": refs}, files=files)
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["details"][0]["field"] == field
+    with Client(api.base_url, token=api.token) as quarry, pytest.raises(ValueError, match="one"):
+        quarry.runs.create([PDF_A], schema_id=schema.id, external_refs=[])

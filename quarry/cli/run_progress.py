@@ -61,7 +61,7 @@ class RunProgressBar:
             self._task = self._progress.add_task(run.id, total=run.total_jobs, failed=failed)
         self._progress.update(
             self._task,
-            description=f"{run.id} {run.status}",
+            description=run.status,
             completed=run.done_jobs,
             total=run.total_jobs,
             failed=failed,

@@ -129,6 +129,56 @@ def test_wait_falls_back_to_polling_and_urls_keep_their_refs(
     assert f"{run_path}/stream" in transport.paths and transport.paths.count(run_path) >= 2
 
 
+class CutStream(httpx.SyncByteStream):
+    """A response body that breaks off after its first chunk with an event in it."""
+
+    def __init__(self, inner: httpx.SyncByteStream) -> None:
+        self.inner = inner
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self.inner:
+            yield chunk
+            if b"id:" in chunk:
+                raise httpx.ReadError("connection reset by a proxy")
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class CutFirstStream(httpx.HTTPTransport):
+    """Real HTTP, but the first event stream is cut off mid-run."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.streams: list[httpx.Request] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        if not request.url.path.endswith("/stream"):
+            return response
+        self.streams.append(request)
+        if len(self.streams) > 1:
+            return response
+        assert isinstance(response.stream, httpx.SyncByteStream)
+        return httpx.Response(
+            response.status_code, headers=response.headers, stream=CutStream(response.stream)
+        )
+
+
+def test_wait_resumes_a_dropped_stream_after_the_last_event(
+    server: str, api: Api, schema: Schema
+) -> None:
+    transport = CutFirstStream()
+    seen: list[JobRun] = []
+    with Client(server, token=api.token, transport=transport) as quarry:
+        run = quarry.runs.create([PDF_A, PDF_B], schema_id=schema.id)
+        final = quarry.runs.wait(run.id, timeout=180, on_progress=seen.append)
+    assert final.status == "COMPLETED" and seen[-1] == final
+    assert len(transport.streams) == 2
+    assert "last-event-id" not in transport.streams[0].headers
+    assert int(transport.streams[1].headers["last-event-id"]) >= 1
+
+
 def test_wait_gives_up_after_its_timeout(quarry: Client, schema: Schema) -> None:
     with slow_url_server() as url:
         created = quarry.runs.from_urls([url], schema_id=schema.id)

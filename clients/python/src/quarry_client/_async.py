@@ -22,7 +22,6 @@ from quarry_client._core import (
     auth_headers,
     export_format,
     result_row_json,
-    stream_unavailable,
 )
 from quarry_client._sync import api_root
 from quarry_client.errors import QuarryError, error_from_response, error_from_transport
@@ -251,11 +250,13 @@ class AsyncRuns:
         run = progress.update(await self.get(run_id))
         if run.finished:
             return run
-        try:
-            await self._follow(progress)
-        except QuarryError as exc:
-            if not stream_unavailable(exc) or isinstance(exc, TimeoutError):
-                raise
+        while True:
+            try:
+                await self._follow(progress)
+                break
+            except QuarryError as exc:
+                if not progress.reconnect_after(exc):
+                    break
         return await self._poll(progress, poll_interval)
 
     async def _follow(self, progress: Progress) -> None:

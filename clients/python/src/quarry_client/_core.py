@@ -228,6 +228,7 @@ class Progress:
     `on_progress` (each time the status or a counter changes)."""
 
     REFRESH_SECONDS = 0.5
+    STREAM_TRIES = 3
 
     def __init__(
         self,
@@ -242,6 +243,7 @@ class Progress:
         self.run: JobRun | None = None
         self._refreshed = 0.0
         self.decoder = SseDecoder()
+        self.stream_failures = 0
 
     def update(self, run: JobRun) -> JobRun:
         """Take a newer state of the run; an older one (an event replayed after a fresher
@@ -270,6 +272,14 @@ class Progress:
     def sleep_for(self, interval: float) -> float:
         left = self.remaining()
         return interval if left is None else max(0.0, min(interval, left))
+
+    def reconnect_after(self, exc: QuarryError) -> bool:
+        """After the stream failed with `exc`: True to reconnect (resuming after the last event
+        seen), False to poll instead; errors that polling cannot help are raised."""
+        if isinstance(exc, TimeoutError) or not stream_unavailable(exc):
+            raise exc
+        self.stream_failures += 1
+        return exc.status_code is None and self.stream_failures < self.STREAM_TRIES
 
     def stream_timeout(self, heartbeat_slack: float = 30.0) -> httpx.Timeout:
         left = self.remaining()

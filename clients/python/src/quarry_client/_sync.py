@@ -21,7 +21,6 @@ from quarry_client._core import (
     auth_headers,
     export_format,
     result_row_json,
-    stream_unavailable,
 )
 from quarry_client.errors import QuarryError, error_from_response, error_from_transport
 from quarry_client.models import Extraction, Job, JobRun, Page, ResultRow, RunCreated, Schema
@@ -273,11 +272,13 @@ class Runs:
         run = progress.update(self.get(run_id))
         if run.finished:
             return run
-        try:
-            self._follow(progress)
-        except QuarryError as exc:
-            if not stream_unavailable(exc) or isinstance(exc, TimeoutError):
-                raise
+        while True:
+            try:
+                self._follow(progress)
+                break
+            except QuarryError as exc:
+                if not progress.reconnect_after(exc):
+                    break
         return self._poll(progress, poll_interval)
 
     def _follow(self, progress: Progress) -> None:

@@ -6,32 +6,37 @@ import csv
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.conftest import Api
-from tests.e2e.sdk import FIXTURES, PDF_A, PDF_B, api_key
+from tests.e2e.sdk import FIXTURES, PDF_A, PDF_B, api_key, slow_url_server
 from tests.e2e.server import file_server
 
 
-def quarry(
-    *args: str, server: str | None = None, key: str | None = None, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
+def client_env(server: str | None, key: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QUARRY_")}
     if server:
         env["QUARRY_URL"] = server
     if key:
         env["QUARRY_API_KEY"] = key
+    return env
+
+
+def quarry(
+    *args: str, server: str | None = None, key: str | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "quarry", *args],
         capture_output=True,
         text=True,
         timeout=300,
-        env=env,
-        cwd=cwd,
+        env=client_env(server, key),
         check=False,
     )
 
@@ -145,3 +150,35 @@ def test_errors_are_one_line_and_exit_2(server: str, schema_id: str, tmp_path: P
     both = quarry("runs", "create", str(tmp_path), "--url-list", "x", "--schema-id", schema_id)
     assert both.returncode == 2 and "not both" in both.stderr
     assert "runs" in quarry("--help").stdout and "retry-failed" in quarry("runs", "--help").stdout
+
+
+def test_ctrl_c_stops_watching_and_leaves_the_run_going(
+    server: str, key: str, schema_id: str, api: Api, tmp_path: Path
+) -> None:
+    with slow_url_server() as url:
+        (tmp_path / "urls.txt").write_text(url + "\n")
+        args = [
+            "runs",
+            "create",
+            "--url-list",
+            str(tmp_path / "urls.txt"),
+            "--schema-id",
+            schema_id,
+        ]
+        watcher = subprocess.Popen(
+            [sys.executable, "-m", "quarry", *args, "--wait"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=client_env(server, key),
+        )
+        assert watcher.stdout is not None
+        run_id = watcher.stdout.readline().strip()
+        time.sleep(1.5)
+        watcher.send_signal(signal.SIGINT)
+        _, err = watcher.communicate(timeout=60)
+        status = api.http.get(f"/api/job-runs/{run_id}").json()["status"]
+        api.http.post(f"/api/job-runs/{run_id}/cancel")
+    assert watcher.returncode == 130, err
+    assert "interrupted; the run goes on on the server" in err and "Traceback" not in err
+    assert status == "PROCESSING"

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import email.utils
 import http.server
+import io
 import json
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from quarry_client import AsyncClient, Client, QuarryError
@@ -27,6 +29,27 @@ SCHEMA = {
 }
 
 
+RUN = {
+    "id": "run_1",
+    "status": "PROCESSING",
+    "jobType": "EXTRACTION",
+    "schemaId": "sch_1",
+    "schemaVersion": 1,
+    "source": "UPLOAD",
+    "importBatchId": None,
+    "totalJobs": 2,
+    "completedJobs": 0,
+    "failedJobs": 0,
+    "cancelledJobs": 0,
+    "progress": 0,
+    "callbackUrl": None,
+    "createdAt": "2026-11-28T10:00:00.000Z",
+    "startedAt": None,
+    "completedAt": None,
+    "updatedAt": "2026-11-28T10:00:00.000Z",
+}
+
+
 class Script:
     """Answers the scripted (status, headers) in turn, then 200 with a schema."""
 
@@ -34,16 +57,23 @@ class Script:
         self.answers = list(answers)
         self.arrivals: list[float] = []
         self.authorization: list[str | None] = []
+        self.bodies: list[bytes] = []
 
 
 @contextmanager
 def scripted_server(script: Script) -> Iterator[str]:
     class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            script.bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.do_GET()
+
         def do_GET(self) -> None:
             script.arrivals.append(time.monotonic())
             script.authorization.append(self.headers.get("Authorization"))
             status, headers = script.answers.pop(0) if script.answers else (200, {})
-            body = SCHEMA if status == 200 else error_body(status)
+            body = (
+                (RUN if self.command == "POST" else SCHEMA) if status == 200 else error_body(status)
+            )
             payload = json.dumps(body).encode()
             self.send_response(status)
             for name, value in {**headers, "Content-Type": "application/json"}.items():
@@ -122,3 +152,19 @@ def test_retry_after_as_an_http_date() -> None:
 def test_api_key_and_token_are_exclusive() -> None:
     with pytest.raises(ValueError, match="not both"):
         Client("http://127.0.0.1:9", api_key="a", token="b")
+
+
+def test_a_retried_upload_sends_every_file_whole_again(tmp_path: Path) -> None:
+    on_disk = tmp_path / "a.pdf"
+    on_disk.write_bytes(b"%PDF-1.4 first file " * 100)
+    in_memory = io.BytesIO(b"%PDF-1.4 second file")
+    script = Script((503, {"Retry-After": "0"}))
+    with scripted_server(script) as url, Client(url) as quarry:
+        run = quarry.runs.create(
+            [on_disk, ("b.pdf", in_memory)], schema_id="sch_1", external_refs=["r1", None]
+        )
+    assert run.id == "run_1" and run.total_jobs == 2
+    assert len(script.bodies) == 2
+    for body in script.bodies:
+        assert body.count(b"%PDF-1.4 first file ") == 100 and b"%PDF-1.4 second file" in body
+        assert b'["r1", null]' in body

@@ -37,9 +37,10 @@ def segment(value: str) -> str:
 
 
 class Uploads:
-    """The files of a multipart run, re-openable for each attempt of a retried request.
+    """The files of a multipart run, opened again for each attempt of a retried request.
 
-    A path is opened per attempt; a file object is rewound to where it was when given."""
+    A path is opened per attempt (and closed after it); a file object is sent whole, from its
+    start, each time (httpx rewinds it)."""
 
     def __init__(self, files: Sequence[FileInput]) -> None:
         if isinstance(files, str | bytes | os.PathLike):
@@ -50,26 +51,23 @@ class Uploads:
         self._opened: list[IO[bytes]] = []
 
     @staticmethod
-    def _item(item: FileInput) -> tuple[str, Path | IO[bytes], int]:
+    def _item(item: FileInput) -> tuple[str, Path | IO[bytes]]:
         if isinstance(item, tuple):
-            name, handle = item
-            return name, handle, handle.tell()
+            return item
         if isinstance(item, str | os.PathLike):
             path = Path(item)
-            return path.name, path, 0
-        name = Path(str(getattr(item, "name", "upload"))).name
-        return name, item, item.tell()
+            return path.name, path
+        return Path(str(getattr(item, "name", "upload"))).name, item
 
     def open(self) -> list[tuple[str, tuple[str, IO[bytes], str]]]:
         self.close()
         parts = []
-        for name, source, start in self._items:
+        for name, source in self._items:
             if isinstance(source, Path):
                 handle: IO[bytes] = source.open("rb")
                 self._opened.append(handle)
             else:
                 handle = source
-                handle.seek(start)
             parts.append(("files", (name, handle, "application/octet-stream")))
         return parts
 

@@ -1,4 +1,5 @@
-"""`quarry` command line: serve, worker, db upgrade, extract, eval. Argument parsing only."""
+"""`quarry` command line: serve, worker, db upgrade, extract, eval; runs and schemas on a
+server. Argument parsing only."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from quarry import __version__
+from quarry.cli.remote_parser import register as register_remote
 
 DESCRIPTION = """Quarry turns documents (PDF, images, office files, e-mail, HTML) into JSON
 that follows your schema: run it as a service, or extract local files directly."""
@@ -72,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--out", type=Path, required=True, help="folder for <doc_id>.json")
     evaluate.add_argument("--engine", help="engine name (default EXTRACTION_ENGINE)")
     evaluate.add_argument("--jobs", type=int, default=2, help="documents at once (default 2)")
+    register_remote(commands)
     return parser
 
 
@@ -124,8 +127,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+def _standalone(args: argparse.Namespace) -> int | None:
+    """Commands that need no settings of the service: local files, or a client of a server."""
     if args.command == "eval":  # no database, no data folder: settings read in `run`
         from quarry.cli.eval import run
 
@@ -134,6 +137,18 @@ def main(argv: list[str] | None = None) -> int:
         from quarry.cli.extract import run as extract
 
         return extract(args)
+    if args.command in ("runs", "schemas"):
+        from quarry.cli import remote
+
+        return remote.run(args)
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    standalone = _standalone(args)
+    if standalone is not None:
+        return standalone
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -268,3 +268,13 @@ def _dev_secrets(data_dir: Path) -> dict[str, str]:
     tmp.chmod(0o600)
     tmp.replace(path)
     return values
+
+
+class ClientSettings(BaseSettings):
+    """What the remote commands (`quarry runs …`, `quarry schemas push`) read: the server
+    and the API key, from `QUARRY_URL` and `QUARRY_API_KEY` (or `.env`); flags win."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    quarry_url: str = "http://localhost:4000"
+    quarry_api_key: SecretStr | None = None

@@ -31,6 +31,11 @@ RUN_FORM = FormSpec(
         "schemaId": {"type": "string", "minLength": 1},
         "jobType": {"type": "string", "enum": ["EXTRACTION"], "default": "EXTRACTION"},
         "callbackUrl": {"type": "string", "format": "uri"},
+        "externalRefs": {
+            "type": "string",
+            "description": "JSON array: the n-th item is the n-th file's externalRef (a string "
+            "or null); a Quarry extension",
+        },
     },
     required=("files", "schemaId"),
 )

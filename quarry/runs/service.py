@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,7 +72,8 @@ async def start_run(session: AsyncSession, run: JobRun, children: list[Job]) -> 
 async def create_from_form(
     session: AsyncSession, blobs: BlobStore, settings: Settings, user_id: str, form: ReceivedForm
 ) -> JobRun:
-    """`POST /api/job-runs` multipart: repeated `files`, `schemaId`, `jobType`, `callbackUrl?`."""
+    """`POST /api/job-runs` multipart: repeated `files`, `schemaId`, `jobType`, `callbackUrl?`,
+    `externalRefs?` (a JSON array, the n-th item for the n-th file)."""
     files = form.files_named("files")
     if not files:
         raise BadRequest(
@@ -81,6 +83,7 @@ async def create_from_form(
     jobs.check_job_type(form.value("jobType"), "jobType")
     callback_url = form.value("callbackUrl") or None
     jobs.check_callback_url(callback_url, settings)
+    refs = external_refs(form.value("externalRefs"), len(files))
     pinned = await jobs.pin(session, user_id, form.value("schemaId"))
     run = new_run(user_id, pinned, RunSource.UPLOAD, len(files), callback_url)
     children = []
@@ -93,12 +96,39 @@ async def create_from_form(
                 schema_version=pinned[1],
                 source={"kind": "UPLOAD"},
                 document=document,
+                external_ref=refs[position],
                 run_id=run.id,
                 position=position,
             )
         )
     await start_run(session, run, children)
     return run
+
+
+MAX_EXTERNAL_REF = 500
+
+
+def external_refs(raw: str | None, count: int) -> list[str | None]:
+    """The form's `externalRefs`: a JSON array of strings (≤ 500 characters) or nulls, one per
+    file; absent → no references."""
+    if raw is None or not raw.strip():
+        return [None] * count
+    try:
+        refs = json.loads(raw)
+    except ValueError:
+        refs = None
+    if not isinstance(refs, list) or len(refs) != count:
+        raise BadRequest(
+            "externalRefs must be a JSON array with one item per file",
+            details=[ErrorDetail("externalRefs", f"a JSON array of {count} items")],
+        )
+    for index, ref in enumerate(refs):
+        if ref is not None and (not isinstance(ref, str) or len(ref) > MAX_EXTERNAL_REF):
+            raise BadRequest(
+                "Each external reference is a string of at most 500 characters, or null",
+                details=[ErrorDetail(f"externalRefs[{index}]", "a string ≤ 500 characters")],
+            )
+    return refs
 
 
 async def create_from_urls(

@@ -10,7 +10,7 @@ a hand edit:
     a path parameter (an id)               404
     an `Idempotency-Key` header            409 (the key was used with another request)
     a request body                         415 (a body of another media type)
-    a multipart or binary request body     413 (a file over MAX_FILE_SIZE)
+    a multipart or binary request body     413 (a file over MAX_FILE_SIZE), 507 (disk full)
 
 Statuses a route declares itself (`responses=`: 409 for a state conflict, 429 for rate limits,
 413 for a review over its cap) keep their descriptions. Every 4xx/5xx answer gets the
@@ -42,6 +42,7 @@ DESCRIPTIONS = {
     429: "Too many requests; see Retry-After",
     500: "An unexpected error; the answer carries requestId",
     503: "The database or another dependency is unavailable; retry later",
+    507: "STORAGE_FULL: no space left for the file; nothing half-written is kept",
 }
 
 
@@ -84,7 +85,7 @@ RULES: list[tuple[Callable[[str, Operation], bool], tuple[int, ...]]] = [
     (_has_path_parameter, (404,)),
     (_idempotent, (409,)),
     (_has_body, (415,)),
-    (_has_file_body, (413,)),
+    (_has_file_body, (413, 507)),
 ]
 
 

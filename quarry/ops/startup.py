@@ -80,9 +80,14 @@ def describe_extraction(settings: Settings) -> str:
 
 
 def describe_private_urls(settings: Settings) -> str:
+    where = "for URL imports, webhooks and S3 endpoints"
     if settings.allow_private_urls:
-        return "ALLOWED for URL imports, webhooks and S3 endpoints (ALLOW_PRIVATE_URLS=true)"
-    return "blocked for URL imports, webhooks and S3 endpoints (ALLOW_PRIVATE_URLS=false)"
+        state = f"ALLOWED {where} (ALLOW_PRIVATE_URLS=true; link-local and metadata stay blocked)"
+    else:
+        state = f"blocked {where} (ALLOW_PRIVATE_URLS=false)"
+    if settings.private_url_allowlist:
+        state += "; allowed all the same: " + ", ".join(settings.private_url_allowlist)
+    return state
 
 
 def describe_workers(settings: Settings, *, workers_here: bool) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from quarry.core.config import Settings
-from quarry.ops.startup import startup_report, without_password
+from quarry.ops.startup import describe_private_urls, startup_report, without_password
 
 
 def settings(**values: object) -> Settings:
@@ -60,3 +60,9 @@ def test_the_block_names_every_part_once() -> None:
     ]
     assert "embedded PostgreSQL in /srv/quarry/postgres" in report
     assert "local folder /srv/quarry/blobs" in report
+
+
+def test_the_private_address_allowlist_is_named() -> None:
+    line = describe_private_urls(settings(private_url_allowlist="10.0.0.5,192.168.1.0/24:9000"))
+    assert line.startswith("blocked")
+    assert "10.0.0.5" in line and "192.168.1.0/24:9000" in line

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
+import tesserocr
 from PIL import Image
 
 from quarry.core.errors import JobErrorCode, JobFailure
@@ -63,8 +64,6 @@ class TesseractEngine:
 
 @cache
 def _api(folder: str, languages: str) -> Any:
-    import tesserocr
-
     try:
         return tesserocr.PyTessBaseAPI(path=folder, lang=languages, psm=tesserocr.PSM.SINGLE_BLOCK)
     except RuntimeError as exc:
@@ -75,8 +74,6 @@ def _api(folder: str, languages: str) -> Any:
 
 @cache
 def _osd_api(folder: str) -> Any:
-    import tesserocr
-
     return tesserocr.PyTessBaseAPI(path=folder, lang="osd", psm=tesserocr.PSM.OSD_ONLY)
 
 

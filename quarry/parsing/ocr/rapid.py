@@ -1,7 +1,7 @@
 """rapidocr 3 (PP-OCR models run by onnxruntime, shipped inside the wheel: nothing downloads).
 
-The fallback when Tesseract is not installed: about 4-7 s a page on one core, against ~1-2 s
-for Tesseract. Imported on first use (onnxruntime and OpenCV take ~1 s to import), one engine
+Chosen with OCR_ENGINE=rapidocr, or when Tesseract has no data for OCR_LANGUAGES: about 4-7 s
+a page on one core, against ~0.5-1.5 s for Tesseract; it reads some receipt photos better. Imported on first use (onnxruntime and OpenCV take ~1 s to import), one engine
 per process, one inference thread (the runner gives each document one core).
 """
 

@@ -14,6 +14,7 @@ characters").
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
@@ -29,6 +30,7 @@ from quarry.parsing.options import OcrOptions
 _TSV_COLUMNS = 12
 _WORD_LEVEL = "5"
 _MILLISECONDS = 1000
+_ONE_AT_A_TIME = threading.Lock()  # an API holds one image: callers in threads take turns
 
 
 class TesseractEngine:
@@ -41,21 +43,24 @@ class TesseractEngine:
 
     def read(self, image: Image.Image) -> list[OcrWord]:
         api = _api(self.folder, self.languages)
-        api.SetImage(image)
-        if not api.Recognize(timeout=max(int(self.timeout * _MILLISECONDS), 1)):
-            raise JobFailure(
-                JobErrorCode.EXTRACTION_TIMEOUT,
-                f"OCR of one page took longer than {self.timeout:g} seconds",
-            )
-        return list(parse_tsv(api.GetTSVText(0)))
+        with _ONE_AT_A_TIME:
+            api.SetImage(image)
+            if not api.Recognize(timeout=max(int(self.timeout * _MILLISECONDS), 1)):
+                raise JobFailure(
+                    JobErrorCode.EXTRACTION_TIMEOUT,
+                    f"OCR of one page took longer than {self.timeout:g} seconds",
+                )
+            tsv = api.GetTSVText(0)
+        return list(parse_tsv(tsv))
 
     def orientation(self, image: Image.Image) -> int | None:
         folder = osd_folder()
         if folder is None:
             return None
         api = _osd_api(folder)
-        api.SetImage(image)
-        found = api.DetectOrientationScript()
+        with _ONE_AT_A_TIME:
+            api.SetImage(image)
+            found = api.DetectOrientationScript()
         if not found:
             return None  # too little text to tell: not an error
         # Tesseract reports the text's orientation counter-clockwise; the turn back is clockwise.

@@ -4,6 +4,7 @@ Tesseract and its eng/deu data come from PyPI, so none of these needs a system p
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from PIL import Image, ImageDraw
 from quarry.core.errors import JobErrorCode, JobFailure
 from quarry.parsing import ParsedDocument, parse
 from quarry.parsing.image import NO_TEXT_WARNING
+from quarry.parsing.ocr.tessdata import language_folder
 from quarry.parsing.options import OcrOptions
 
 DOCS = Path(__file__).resolve().parents[1] / "fixtures" / "docs"
@@ -172,3 +174,18 @@ def test_an_image_with_marks_but_no_text_gives_no_words_with_rapidocr(tmp_path: 
 
     assert words_of(document) == set()
     assert document.warnings == (NO_TEXT_WARNING,)
+
+
+def test_language_data_from_ocr_tessdata_dir_is_used(tmp_path: Path) -> None:
+    bundled = Path(language_folder("eng")) / "eng.traineddata"
+    own = tmp_path / "tessdata"
+    own.mkdir()
+    shutil.copy(bundled, own / "mine.traineddata")  # a language only this folder has
+    path = tmp_path / "head.png"
+    with Image.open(AWS_PNG) as image:
+        image.crop((0, 500, 2975, 700)).save(path)
+
+    options = OcrOptions(engine="tesseract", languages="mine", tessdata_dir=str(own))
+    document = parse(path, "image/png", max_pages=1, ocr=options)
+
+    assert "42183017" in words_of(document)

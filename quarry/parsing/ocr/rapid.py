@@ -1,8 +1,9 @@
 """rapidocr 3 (PP-OCR models run by onnxruntime, shipped inside the wheel: nothing downloads).
 
 Chosen with OCR_ENGINE=rapidocr, or when Tesseract has no data for OCR_LANGUAGES: about 4-7 s
-a page on one core, against ~0.5-1.5 s for Tesseract; it reads some receipt photos better. Imported on first use (onnxruntime and OpenCV take ~1 s to import), one engine
-per process, one inference thread (the runner gives each document one core).
+a page on one core, against ~0.5-1.5 s for Tesseract; it reads some receipt photos better.
+Imported on first use (onnxruntime and OpenCV take ~1 s to import), one engine per process,
+one inference thread (the runner gives each document one core).
 """
 
 from __future__ import annotations

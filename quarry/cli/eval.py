@@ -4,7 +4,10 @@ Each document goes through what a worker does with a job (`quarry/cli/local.py`)
 Extraction is written to `PRED_DIR/<doc_id>.json`, `doc_id` being the file name without its
 extension:
 
-    {"docId", "document", "fields", "fieldDetails", "engine", "pages", "warnings", "seconds"}
+    {"docId", "document", "fields", "fieldDetails", "engine", "usage", "pages", "warnings",
+     "seconds"}
+
+(`usage`: the LLM engines' `{inputTokens, outputTokens, calls, model}`, null for offline.)
 
 A document that fails gets `{"docId", "document", "fields": null, "errorCode",
 "errorMessage"}`. DOCS_DIR holds the documents, or a `docs/` folder with them (the layout of an
@@ -114,6 +117,7 @@ async def _one(
         fields=result.fields,
         fieldDetails=result.field_details,
         engine=result.engine,
+        usage=result.usage,
         pages=result.pages,
         warnings=list(result.warnings),
         seconds=round(seconds, 3),

@@ -60,6 +60,7 @@ PRELOAD = [
     "quarry.engines.registry",
     "quarry.engines.offline.engine",
     "quarry.engines.llm.engine",
+    "quarry.parsing.ocr.tesseract",  # imports libtesseract once, not in every child
 ]
 _MAX_ANSWER_BYTES = 256 * 1024 * 1024
 _READ_CHUNK = 1 << 16

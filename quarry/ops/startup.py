@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from quarry import __version__
 from quarry.core.config import Settings
+from quarry.core.errors import JobFailure
 from quarry.parsing.ocr.engines import chosen_engine
+from quarry.parsing.ocr.tessdata import language_folder
+from quarry.parsing.options import OcrOptions
 from quarry.storage.s3 import parse_storage_url
 
 
@@ -17,7 +19,7 @@ def startup_report(settings: Settings, *, role: str, workers_here: bool) -> str:
         "data folder": str(settings.data_dir.resolve()),
         "database": describe_database(settings),
         "storage": describe_storage(settings),
-        "OCR engine": describe_ocr(settings.ocr_engine),
+        "OCR engine": describe_ocr(settings),
         "extraction engine": describe_extraction(settings),
         "private addresses": describe_private_urls(settings),
         "workers": describe_workers(settings, workers_here=workers_here),
@@ -61,13 +63,16 @@ def describe_storage(settings: Settings) -> str:
     return where + (", key from STORAGE_URL" if target.access_key_id else "")
 
 
-def describe_ocr(choice: str) -> str:
-    engine = chosen_engine(choice)
-    if engine == "tesseract":
-        found = shutil.which("tesseract")
-        where = found if found else "NOT INSTALLED: OCR jobs will fail"
-        return f"tesseract ({where}; OCR_ENGINE={choice})"
-    return f"rapidocr (OCR_ENGINE={choice})"
+def describe_ocr(settings: Settings) -> str:
+    options = OcrOptions.from_settings(settings)
+    choice = f"OCR_ENGINE={options.engine}, OCR_LANGUAGES={options.languages}"
+    if chosen_engine(options) == "tesseract":
+        try:
+            where = language_folder(options.languages, options.tessdata_dir)
+        except JobFailure:
+            where = "NO LANGUAGE DATA: OCR jobs will fail"
+        return f"tesseract in-process (language data in {where}; {choice})"
+    return f"rapidocr ({choice})"
 
 
 def describe_extraction(settings: Settings) -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import pytest
 
+from quarry.core.errors import JobErrorCode, JobFailure
 from quarry.core.fields import specs_from_wire
 from quarry.engines.base import EngineContext, NullReason
 from quarry.engines.llm.answers import Answer, checked_answer, read_number
@@ -106,7 +108,15 @@ def test_answers_are_coerced_then_checked_against_the_fields() -> None:
 def test_a_value_of_the_wrong_type_becomes_null_not_extracted() -> None:
     answer = checked_answer(SPECS, {"date": "March 7th", "total": "about ten"}, (1,))
     assert answer.values["date"] is None and answer.values["total"] is None
-    assert answer.problems == {"date": NullReason.NOT_EXTRACTED, "total": NullReason.NOT_EXTRACTED}
+    assert answer.problems["date"] is NullReason.NOT_EXTRACTED
+    assert answer.problems["total"] is NullReason.NOT_EXTRACTED
+
+
+def test_a_field_left_out_of_the_answer_is_not_extracted_not_absent() -> None:
+    answer = checked_answer(SPECS, {"invoice_number": None, "total": 12.5}, (1,))
+    assert "invoice_number" not in answer.problems  # null on purpose: not in the document
+    assert answer.problems["date"] is NullReason.NOT_EXTRACTED  # not answered at all
+    assert answer.values["total"] == 12.5
 
 
 def test_numbers_are_read_in_either_decimal_style() -> None:
@@ -179,6 +189,36 @@ def test_the_engine_grounds_found_values_and_flags_invented_ones(fake: FakeLlmSe
         "calls": 1,
         "model": "m-2026-01-01",
     }
+
+
+def test_an_empty_answer_is_a_failed_call_not_absence_of_every_field(
+    fake: FakeLlmServer,
+) -> None:
+    fake.answer = lambda request: {}
+
+    with pytest.raises(JobFailure) as caught:
+        OpenAIEngine().extract(DOCUMENT, context(fake))
+
+    assert caught.value.code is JobErrorCode.ENGINE_ERROR
+    assert caught.value.transient  # the job is tried again
+    assert "empty" in caught.value.message
+
+
+def test_a_retried_call_leaves_a_warning(
+    fake: FakeLlmServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.reset()
+    fake.answer = lambda request: {"invoice_number": "2024-117"}
+    fake.fail(503)
+    options = {**context(fake).options, "max_retry_wait_seconds": 0.0}
+    retried_context = EngineContext(fields=SPECS, file_name="rechnung.txt", options=options)
+
+    with caplog.at_level(logging.WARNING):
+        result = OpenAIEngine().extract(DOCUMENT, retried_context)
+
+    assert result.fields["invoice_number"] == "2024-117"
+    assert any("retried" in warning and "503" in warning for warning in result.warnings)
+    assert any("retrying an LLM call" in record.message for record in caplog.records)
 
 
 def test_a_document_without_text_is_not_sent_to_the_model() -> None:

@@ -78,6 +78,7 @@ def test_openai_requests_carry_the_key_model_and_a_strict_json_schema(
     assert response_format["type"] == "json_schema"
     assert response_format["json_schema"]["strict"] is True
     assert response_format["json_schema"]["schema"] == answer_schema(FIELDS)
+    assert request.body["max_tokens"] == LlmOptions.max_output_tokens  # a looping model stops
     assert completion.data == {"total": 12.5}
     assert (completion.usage.input_tokens, completion.usage.output_tokens) == (120, 30)
     assert completion.model == "gpt-fake-2026-01-01"

@@ -4,7 +4,8 @@ Models are told the types, but an answer may still carry `"1,234.50"` for a numb
 for a boolean or `"2024-03-01T00:00:00"` for a date; those are read before `validate_values`
 (partial=False) checks everything. A value that still fails becomes null, with nullReason
 NOT_ALLOWED_VALUE (a text outside `possibleValues`) or NOT_EXTRACTED (anything else); an
-array item that fails is left out.
+array item that fails is left out. A field the answer leaves out (its key missing, though the
+schema requires it) is null with NOT_EXTRACTED: the model did not say it is absent.
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ def checked_answer(
         problems[error.field] = (
             NullReason.NOT_ALLOWED_VALUE if spec.possible_values else NullReason.NOT_EXTRACTED
         )
+    for spec in specs:
+        if spec.name not in data:
+            problems.setdefault(spec.name, NullReason.NOT_EXTRACTED)
     return Answer(_without_null_items(specs, values), pages, problems)
 
 

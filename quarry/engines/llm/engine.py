@@ -7,14 +7,21 @@ merged (`merge`) and every value is looked for in the document (`engines.groundi
 that is not printed there is kept, marked `grounded: false`, with its confidence lowered.
 Usage sums the calls: `{inputTokens, outputTokens, calls, model}`. The HTTP calls happen
 here, inside the document's child process, so EXTRACTION_TIMEOUT_SECONDS bounds them too.
+
+An empty answer (`{}`: not one of the fields the schema makes required) says nothing about the
+document, so it is a failed call (ENGINE_ERROR, transient: the job is retried), never "not in
+the document" on every field. A key missing from an otherwise answered object is null with
+NOT_EXTRACTED. A call retried (timeout, 5xx, 429) adds a warning to the result.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
+from quarry.core.errors import JobErrorCode, JobFailure
 from quarry.core.fields import FieldSpec
 from quarry.engines.base import EngineContext, ExtractionResult, NullReason
 from quarry.engines.grounding import ground_fields, null_detail
@@ -47,6 +54,7 @@ class LlmEngine:
         provider = open_provider(options)
         try:
             answers, usage, model = self._ask_all(provider, chunks, schema, specs, context)
+            retried = provider.retried()
         finally:
             provider.close()
         values, problems = merge_answers(specs, answers, document)
@@ -57,7 +65,8 @@ class LlmEngine:
             null_reasons={path: reason.value for path, reason in problems.items()},
             default_confidence=CONFIDENCE,
         )
-        return self._result(document, values, details, usage, model)
+        result = self._result(document, values, details, usage, model)
+        return replace(result, warnings=(*result.warnings, *_retry_warnings(retried)))
 
     def _ask_all(
         self,
@@ -71,6 +80,12 @@ class LlmEngine:
         for number, chunk in enumerate(chunks, start=1):
             user = extraction_user(context.file_name, chunk, number, len(chunks))
             completion = provider.complete(Prompt(EXTRACTION_SYSTEM, user, schema))
+            if specs and not completion.data:
+                raise JobFailure(
+                    JobErrorCode.ENGINE_ERROR,
+                    "the model answered an empty object (no field at all)",
+                    transient=True,
+                )
             answers.append(checked_answer(specs, completion.data, chunk.pages))
             usage, model = usage + completion.usage, completion.model
         return answers, usage, model
@@ -99,6 +114,12 @@ class LlmEngine:
             usage=usage.wire(model) if usage is not None else None,
             warnings=document.warnings,
         )
+
+
+def _retry_warnings(reasons: Sequence[str]) -> tuple[str, ...]:
+    if not reasons:
+        return ()
+    return (f"{len(reasons)} LLM call(s) retried; last after: {reasons[-1]}",)
 
 
 def _chunk_budget(options: LlmOptions, schema: dict[str, Any]) -> int:

@@ -4,7 +4,9 @@ OpenAI-compatible (OpenAI, vLLM, Ollama, llama.cpp server): `POST {base}/chat/co
 with `Authorization: Bearer <key>` (when a key is set) and `response_format` =
 `{"type": "json_schema", "json_schema": {"name", "strict": true, "schema"}}`; for servers
 without JSON-schema support, `OPENAI_STRUCTURED_OUTPUT=json_object` sends
-`{"type": "json_object"}` and puts the schema in the system prompt instead.
+`{"type": "json_object"}` and puts the schema in the system prompt instead. `max_tokens`
+(LLM_MAX_OUTPUT_TOKENS) bounds every answer, so a model that loops stops there and the call
+fails as cut off instead of running until the timeout and being retried.
 
 Anthropic: `POST {base}/v1/messages` with `x-api-key` and `anthropic-version: 2023-06-01`, one
 tool whose `input_schema` is the answer schema, and `tool_choice` forcing that tool; the answer
@@ -75,6 +77,10 @@ class Provider(Protocol):
 
     def close(self) -> None: ...
 
+    def retried(self) -> list[str]:
+        """Why calls were retried so far (one entry per retry)."""
+        ...
+
 
 def open_provider(options: LlmOptions, *, sleep: Callable[[float], None] = time.sleep) -> Provider:
     """The provider `options.provider` names, ready to call (close it when done)."""
@@ -118,10 +124,14 @@ class OpenAIChat:
     def __init__(self, options: LlmOptions, client: ProviderClient) -> None:
         self.model = options.model
         self.structured_output = options.structured_output
+        self.max_tokens = options.max_output_tokens
         self.client = client
 
     def close(self) -> None:
         self.client.__exit__()
+
+    def retried(self) -> list[str]:
+        return list(self.client.retried)
 
     def complete(self, prompt: Prompt) -> Completion:
         answer = self.client.post("/chat/completions", self.body(prompt))
@@ -130,7 +140,7 @@ class OpenAIChat:
         if message.get("refusal"):
             raise _failure(f"the model refused: {self.client.redact(str(message['refusal']))}")
         if choice.get("finish_reason") == "length":
-            raise _failure("the model's answer was cut off (too long for the model's limit)")
+            raise _failure("the model's answer was cut off; raise LLM_MAX_OUTPUT_TOKENS")
         usage = _object(answer.get("usage"))
         return Completion(
             data=parse_json_object(message.get("content")),
@@ -162,6 +172,7 @@ class OpenAIChat:
                 {"role": "user", "content": prompt.user},
             ],
             "response_format": response_format,
+            "max_tokens": self.max_tokens,
         }
 
 
@@ -173,6 +184,9 @@ class AnthropicMessages:
 
     def close(self) -> None:
         self.client.__exit__()
+
+    def retried(self) -> list[str]:
+        return list(self.client.retried)
 
     def complete(self, prompt: Prompt) -> Completion:
         answer = self.client.post("/v1/messages", self.body(prompt))

@@ -12,13 +12,15 @@
     2xx that is not a JSON object         ENGINE_ERROR (transient)
 
 A wait longer than `max_wait_seconds`, or one that would pass the extraction's deadline,
-is not waited: the failure is raised at once. The API key travels only in a header; it is
-cut out of every message that could reach a log or the job's `errorMessage`.
+is not waited: the failure is raised at once. Every retry is logged as a warning and kept in
+`retried` (the engine turns them into the result's warnings). The API key travels only in a
+header; it is cut out of every message that could reach a log or the job's `errorMessage`.
 """
 
 from __future__ import annotations
 
 import email.utils
+import logging
 import math
 import re
 import time
@@ -31,6 +33,7 @@ import httpx
 
 from quarry.core.errors import JobErrorCode, JobFailure
 
+log = logging.getLogger(__name__)
 _RETRYABLE_STATUS = frozenset({408, 409})
 _MESSAGE_CHARS = 300
 _KEY_LIKE = re.compile(r"\b(sk|key|api)[-_][A-Za-z0-9*_\-.]{6,}", re.IGNORECASE)
@@ -66,6 +69,7 @@ class ProviderClient:
     ) -> None:
         self.provider = provider
         self.policy = policy
+        self.retried: list[str] = []
         self._secret = secret
         self._sleep = sleep
         self._http = httpx.Client(
@@ -92,6 +96,8 @@ class ProviderClient:
                 raise outcome.failure
             self._pause(outcome, retries)
             retries += 1
+            self.retried.append(outcome.failure.message)
+            log.warning("retrying an LLM call (retry %d): %s", retries, outcome.failure.message)
 
     def _pause(self, retry: _Retry, retries: int) -> None:
         policy = self.policy

@@ -20,9 +20,13 @@ from quarry.parsing.ocr.prepare import deskew, fit_budget, is_blank, to_gray
 from quarry.parsing.tables import find_tables
 
 # A reading is poor when fewer than this many confident words were found, or the mean
-# confidence of its words is low: then the page may be sideways or upside down.
+# confidence of its words is low: then the page may be sideways or upside down. Unless many
+# words were read with high confidence: an upright receipt with noise reads 27+ such words at a
+# mean of 0.5, the same receipt upside down at most 5 (measured on 13 receipts of shared/dev).
 _MIN_GOOD_WORDS = 4
 _MIN_MEAN_CONFIDENCE = 0.6
+_SURE_CONFIDENCE = 0.8
+_SURE_WORDS = 15
 _GOOD_CONFIDENCE = 0.5
 _LONG_WORD = 3
 _TALL = 1.5
@@ -66,6 +70,9 @@ class _Reading:
         good = [w for w in self.words if w.confidence >= _GOOD_CONFIDENCE and len(w.text) >= 2]
         if len(good) < _MIN_GOOD_WORDS:
             return True
+        sure = [w for w in good if w.confidence >= _SURE_CONFIDENCE and len(w.text) >= _LONG_WORD]
+        if len(sure) >= _SURE_WORDS:
+            return False
         mean = sum(w.confidence for w in self.words) / len(self.words)
         return mean < _MIN_MEAN_CONFIDENCE
 

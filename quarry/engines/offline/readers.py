@@ -98,7 +98,7 @@ def read_code(segments: Sequence[Sequence[Word]], hints: Hints) -> Reading | Non
     words = _flat(segments)
     for index, word in enumerate(words):
         token = word.text.strip(_EDGE_PUNCTUATION.replace("#", ""))
-        if not any(ch.isdigit() for ch in token) or "%" in token or _is_date_only(token):
+        if not any(ch.isdigit() for ch in token) or "%" in token or _not_a_code(token):
             continue
         used = [word]
         parts = [token]
@@ -112,6 +112,15 @@ def read_code(segments: Sequence[Sequence[Word]], hints: Hints) -> Reading | Non
             parts.append(following.text)
         return Reading(" ".join(parts), tuple(used))
     return None
+
+
+_AMOUNT = re.compile(r"^[-+]?\D{0,3}\d{1,3}(?:[.,' ]\d{3})*[.,]\d{2}\D{0,3}$")
+_BRACKETED = re.compile(r"^[(\[].*[)\]]$")
+
+
+def _not_a_code(token: str) -> bool:
+    """A date, an amount ("1.500,00", "€12.50") or a bracketed type code ("(380)")."""
+    return bool(_AMOUNT.match(token) or _BRACKETED.match(token)) or _is_date_only(token)
 
 
 def _is_date_only(token: str) -> bool:

@@ -20,6 +20,7 @@ from quarry.engines.offline.parties import Excluded, NameFound, vendor_names
 from quarry.engines.offline.readers import Hints, join_split_amounts
 from quarry.engines.offline.regions import label_starts
 from quarry.engines.offline.roles import AMOUNT_ROLES, ROLE_BY_KEY, ROLES
+from quarry.engines.offline.sections import Sections, find_sections
 from quarry.engines.offline.totals import Amounts, reconcile
 from quarry.engines.offline.values.dates import DateOrder, infer_date_order
 from quarry.engines.offline.values.numbers import infer_decimal_style, parse_number
@@ -120,9 +121,18 @@ class DocumentContext:
         return None
 
     @cached_property
+    def sections(self) -> Sections:
+        """The seller's and the buyer's blocks under a party heading (`sections`)."""
+        return find_sections(self.index)
+
+    @cached_property
     def customer_block(self) -> Excluded:
-        """(line, segment) pairs under or after a customer label ("Bill to", "Attn")."""
+        """(line, segment) pairs under or after a customer label ("Bill to", "Attn"), and
+        every line of a buyer's section."""
         excluded: set[tuple[int, int]] = set()
+        for number in self.sections.buyer_lines:
+            line = self.index.lines[number]
+            excluded.update((number, position) for position in range(len(line.segments)))
         for hit in self.hits_of_role("customer"):
             excluded.add((hit.line.number, hit.segment))
             x0 = hit.words[0].bbox[0]

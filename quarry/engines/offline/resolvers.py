@@ -25,11 +25,14 @@ from quarry.engines.offline.choices_scan import resolve_choices
 from quarry.engines.offline.company import name_text
 from quarry.engines.offline.context import DocumentContext
 from quarry.engines.offline.details import Detail, grounded, inferred, null
+from quarry.engines.offline.labels import LabelHit
 from quarry.engines.offline.locale_hints import locale_votes
 from quarry.engines.offline.parties import address_after
 from quarry.engines.offline.readers import Reading, read_currency, read_unlabelled_date
+from quarry.engines.offline.sections import SectionValue
 from quarry.engines.offline.totals import difference
 from quarry.engines.offline.values.currency import vote_lines
+from quarry.engines.offline.vocabulary import tokens
 from quarry.parsing.model import Word
 
 Resolution = tuple[Any, Detail]
@@ -39,6 +42,11 @@ _CURRENCY_CONFIDENCE = 0.6
 _LOCALE_CONFIDENCE = 0.45
 _LABEL_OVER_LAYOUT = 0.75
 _ADDRESS_LABEL_MIN = 0.85
+_SECTION_CONFIDENCE = 0.9
+_TITLE_DATE_CONFIDENCE = 0.85
+_DATING_WORDS = frozenset(
+    {("vom",), ("du",), ("dated",), ("of",), ("from",), ("van",), ("le",), ("am",), ("dd",)}
+)
 _OTHER_DATES = ("due_date", "order_date", "delivery_date")
 
 
@@ -47,6 +55,8 @@ def resolve(ctx: DocumentContext, target: Target) -> Resolution:
     role = target.role.key if target.role is not None else None
     if role == "vat_id":  # "BTW 21 %" is a rate, not a VAT number
         found = [c for c in found if len(re.sub(r"\W", "", str(c.reading.value))) >= _MIN_VAT_CHARS]
+        buyer = ctx.sections.buyer_lines
+        found = [c for c in found if c.label is None or c.label.line.number not in buyer]
     special = _SPECIAL.get(role or "")
     if special is not None:
         found = special(ctx, target, found)
@@ -63,7 +73,7 @@ def resolve(ctx: DocumentContext, target: Target) -> Resolution:
 
 _MIN_VAT_CHARS = 6
 _ILLEGIBLE_CONFIDENCE = 0.4  # OCR words after a label read this poorly: there, but unreadable
-_VAT_ID = re.compile(r"^[A-Z]{2}[0-9A-Z][0-9A-Z. ]{6,16}$")
+_VAT_ID = re.compile(r"^[A-Z]{2} ?[0-9A-Z][0-9A-Z. ]{6,16}$")
 
 
 def _canonical(role: str | None, value: Any) -> Any:
@@ -105,12 +115,21 @@ def _amount(ctx: DocumentContext, target: Target, found: list[Candidate]) -> lis
 
 
 def _vendor(ctx: DocumentContext, target: Target, found: list[Candidate]) -> list[Candidate]:
+    buyer = ctx.customer_block  # "Client  Nom commercial: X" names the buyer
+    found = [c for c in found if c.label is None or _label_slot(c.label) not in buyer]
     ranked = _vendors(ctx, found)
     ctx.memo["vendor"] = ranked
     return ranked
 
 
+def _label_slot(hit: LabelHit) -> tuple[int, int]:
+    return hit.line.number, hit.segment
+
+
 def _vendors(ctx: DocumentContext, found: list[Candidate]) -> list[Candidate]:
+    seller = ctx.sections.seller
+    if seller is not None and seller.name is not None:
+        return [_section_candidate(seller.name), *found]
     if found and found[0].confidence >= _LABEL_OVER_LAYOUT:
         return found
     names = ctx.layout_names()
@@ -122,7 +141,15 @@ def _vendors(ctx: DocumentContext, found: list[Candidate]) -> list[Candidate]:
     return sorted([*found, layout], key=lambda c: -c.confidence)
 
 
+def _section_candidate(value: SectionValue) -> Candidate:
+    reading = Reading(value.text, value.words)
+    return Candidate(reading, value.page, _SECTION_CONFIDENCE, _SECTION_CONFIDENCE, value.line)
+
+
 def _address(ctx: DocumentContext, target: Target, found: list[Candidate]) -> list[Candidate]:
+    seller = ctx.sections.seller
+    if seller is not None and seller.address is not None:
+        return [_section_candidate(seller.address)]
     if found and found[0].confidence >= _ADDRESS_LABEL_MIN:
         return found
     if "vendor" not in ctx.memo:
@@ -141,6 +168,9 @@ def _address(ctx: DocumentContext, target: Target, found: list[Candidate]) -> li
 def _date(ctx: DocumentContext, target: Target, found: list[Candidate]) -> list[Candidate]:
     if found:
         return found
+    titled = _title_date(ctx)
+    if titled:
+        return titled
     other = {h.line.number for key in _OTHER_DATES for h in ctx.hits_of_role(key)}
     for line in ctx.index.lines:
         if line.number in other:
@@ -149,6 +179,25 @@ def _date(ctx: DocumentContext, target: Target, found: list[Candidate]) -> list[
         if reading is not None:
             conf = _DATE_FALLBACK_CONFIDENCE * reading.quality
             return [Candidate(reading, line.page, conf, conf, line.number)]
+    return []
+
+
+def _title_date(ctx: DocumentContext) -> list[Candidate]:
+    """The date printed after the invoice's number or title on one line: "Rechnung Nr. 42
+    vom 30.05.2026", "Facture n° 42 du 19/07/2022", "Invoice 42 dated 2 May 2024"."""
+    for hit in ctx.hits_of_role("invoice_number"):
+        segments = hit.line.segments
+        after = [
+            *segments[hit.segment].words[hit.last_word + 1 :],
+            *(w for segment in segments[hit.segment + 1 :] for w in segment.words),
+        ]
+        reading = read_unlabelled_date([after], ctx.hints)
+        if reading is None or not reading.words:
+            continue
+        first = next((i for i, w in enumerate(after) if w is reading.words[0]), 0)
+        dated = first > 0 and tokens(after[first - 1].text) in _DATING_WORDS
+        conf = (_TITLE_DATE_CONFIDENCE if dated else _DATE_FALLBACK_CONFIDENCE) * reading.quality
+        return [Candidate(reading, hit.line.page, conf, conf, hit.line.number)]
     return []
 
 

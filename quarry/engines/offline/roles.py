@@ -157,7 +157,8 @@ ROLES: tuple[Role, ...] = (
         "account holder|account name|beneficiary|payee|payable to|in favor of|"
         "in favour of|titulaire du compte|kontoinhaber|kontoname|"
         "rekeninghouder|ten name van|seller name|verkaufer|vendeur|leverancier|"
-        "rechnungssteller",
+        "rechnungssteller|seller trade name|trade name|trading name|nom commercial|"
+        "handelsname|handelsnaam",
         shape=Shape.NAME,
     ),
     _role(
@@ -181,19 +182,14 @@ ROLES: tuple[Role, ...] = (
         "vat id|vat no|vat number|vat reg no|vat registration|vat|tax id|gst no|gst id|"
         "gst reg no|gst registration no|gstin|tin|vat tin|ustid|ust id|ust idnr|btw nummer|"
         "btw nr|btw|tva|n tva|tva intracommunautaire|tva intra communautaire|no de tva|"
-        "no tva|nif|cif|abn",
+        "no tva|nif|cif|abn|no intracom|intracom|no tva intracommunautaire|"
+        "numero de tva intracommunautaire|tva intracom|ust idnr|ust id nr|umsatzsteuer id|"
+        "umsatzsteuer identifikationsnummer|seller vat identifier|vat identifier|btw id|"
+        "btw identificatienummer",
         shape=Shape.CODE,
         weak="steuer nr|steuernummer|tax no|tax number",
     ),
     # Distractors: no field takes them unless a schema names them.
-    _role(
-        "trade_name",
-        "trade_name trading_name",
-        "trade name|trading name|seller trade name|seller trading name|nom commercial|"
-        "handelsname|handelsnaam",
-        shape=Shape.NAME,
-        distractor=True,
-    ),
     _role(
         "preceding_invoice",
         "preceding_invoice_number corrected_invoice_number",

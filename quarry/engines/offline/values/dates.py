@@ -37,7 +37,8 @@ for _number, _names in enumerate(
         _MONTHS[_name] = _number
 
 _MONTH = r"([A-Za-zÀ-ÿ]{3,10})\.?"
-_NUMERIC = re.compile(r"(?<![\d.])(\d{1,4})([./-])(\d{1,2})\2(\d{2,4})(?![\d])")
+# Not inside a longer run of digit groups: "04.71.48.58.27" is a phone number, not 4 July 1948.
+_NUMERIC = re.compile(r"(?<![\d.])(?<!\d[/-])(\d{1,4})([./-])(\d{1,2})\2(\d{2,4})(?!\d|[./-]\d)")
 _DAY_FIRST = re.compile(
     r"(?<!\d)(\d{1,2})(?:st|nd|rd|th|er)?\.?[\s/-]*(?:de\s+)?"
     + _MONTH
@@ -68,8 +69,8 @@ def infer_date_order(texts: Iterable[str]) -> DateOrder | None:
             first, second = int(match.group(1)), int(match.group(3))
             if len(match.group(1)) == 4:
                 continue
-            dmy += first > 12 >= second
-            mdy += second > 12 >= first
+            dmy += 31 >= first > 12 >= second
+            mdy += 31 >= second > 12 >= first
     if dmy == mdy:
         return None
     return DateOrder.DMY if dmy > mdy else DateOrder.MDY

@@ -20,6 +20,7 @@ from typing import Any
 
 from quarry.core.fields import FieldSpec, FieldType
 from quarry.engines.base import NullReason
+from quarry.engines.offline.address import classify
 from quarry.engines.offline.candidates import Candidate, Target
 from quarry.engines.offline.choices_scan import resolve_choices
 from quarry.engines.offline.company import name_text
@@ -207,7 +208,7 @@ def _currency(ctx: DocumentContext, target: Target, found: list[Candidate]) -> l
     if found:
         return found
     lines = [tuple(w for s in line.segments for w in s.words) for line in ctx.index.lines]
-    voted = vote_lines([[w.text for w in words] for words in lines])
+    voted = vote_lines([[] if _address_line(words) else [w.text for w in words] for words in lines])
     if voted is None:
         return _named_currency(ctx, lines)
     code, support, line_number, position = voted
@@ -219,9 +220,18 @@ def _currency(ctx: DocumentContext, target: Target, found: list[Candidate]) -> l
     return [Candidate(reading, line.page, _CURRENCY_CONFIDENCE, _CURRENCY_CONFIDENCE, line.number)]
 
 
+def _address_line(words: tuple[Word, ...]) -> bool:
+    """A street or postcode line ("Jalan 1/2, Sek 13, 40100 Shah Alam": Seksyen, not the
+    Swedish krona) names no currency."""
+    kind = classify(" ".join(w.text for w in words))
+    return kind.street or kind.postcode
+
+
 def _named_currency(ctx: DocumentContext, lines: list[tuple[Word, ...]]) -> list[Candidate]:
     """ "All prices are in US Dollars"."""
     for line, words in zip(ctx.index.lines, lines, strict=True):
+        if _address_line(words):
+            continue
         reading = read_currency([words], ctx.hints)
         if reading is not None:
             conf = _CURRENCY_CONFIDENCE

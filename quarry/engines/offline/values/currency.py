@@ -61,7 +61,8 @@ _NAMES = {
     "rupees": "INR",
     "swiss francs": "CHF",
 }
-_CODE_WEIGHT = 2
+_CODE_WEIGHT = 2  # a code on a line with an amount; 1 elsewhere ("SEK" in an address)
+_AMOUNT = re.compile(r"\d[.,]\d{2}(?!\d)")
 _BARE_SYMBOLS = frozenset({"$", "€", "£", "¥", "₹", "us$", "s$", "hk$", "a$", "c$", "r$"})
 _IN_BRACKETS = re.compile(r"\((RM|Rs|[A-Z]{3})\)")
 _NUMBER_LIKE = re.compile(r"^[-+(]?\d[\d.,' ]*\)?$")
@@ -132,10 +133,12 @@ def vote_lines(lines: Sequence[Sequence[str]]) -> tuple[str, int, int, int] | No
     scores: Counter[str] = Counter()
     first: dict[str, tuple[int, int]] = {}
     for number, tokens in enumerate(lines):
+        priced = any(_AMOUNT.search(t) for t in tokens)
         for index, token in enumerate(tokens):
             found = currency_of_token(token)
             if found and _stands_by_amount(tokens, index):
-                scores[found[0]] += found[1]
+                weight = found[1] if priced or found[1] < _CODE_WEIGHT else 1
+                scores[found[0]] += weight
                 first.setdefault(found[0], (number, index))
     if not scores:
         return None

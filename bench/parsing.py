@@ -20,7 +20,6 @@ import json
 import multiprocessing
 import os
 import resource
-import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -113,10 +112,7 @@ def main() -> None:
     run("text PDFs (default)", lambda: text_pdfs(pdfs, args.rounds, OcrOptions()))
     images_too = OcrOptions(pdf_images=True)
     run("text PDFs (OCR_PDF_IMAGES=true)", lambda: text_pdfs(pdfs, args.rounds, images_too))
-    if shutil.which("tesseract"):
-        run("OCR tesseract", lambda: ocr_images(images, OcrOptions(engine="tesseract")))
-    else:
-        print("OCR tesseract                      skipped: tesseract is not installed")
+    run("OCR tesseract", lambda: ocr_images(images, OcrOptions(engine="tesseract")))
     few = [*renditions[:1], *photos][: args.rapidocr_docs]
     run("OCR rapidocr", lambda: ocr_images(few, OcrOptions(engine="rapidocr")))
 

@@ -133,6 +133,7 @@ class Settings(BaseSettings):
     ocr_languages: str = Field("eng", pattern=r"^[A-Za-z_]+(\+[A-Za-z_]+)*$")
     ocr_dpi: int = Field(200, ge=72, le=400)
     ocr_pdf_images: bool = False
+    ocr_tessdata_dir: str | None = None
 
     # --- webhooks and run event streams ---
     webhook_max_attempts: int = Field(8, ge=1, le=50)

@@ -17,17 +17,20 @@ OcrEngineName = Literal["auto", "tesseract", "rapidocr"]
 
 @dataclass(frozen=True)
 class OcrOptions:
-    """`engine`: "auto" uses Tesseract when it is on PATH, else rapidocr (models in its wheel).
+    """`engine`: "auto" uses Tesseract (in-process, from PyPI) when it has data for
+    `languages`, else rapidocr (models in its wheel).
 
     `languages` are Tesseract language packs joined by "+" (rapidocr reads Latin script
-    whatever is set); `dpi` is the resolution PDF pages are rendered at; `pdf_images` turns on
-    OCR of large images inside text-layer PDF pages (a seller block pasted as a picture).
+    whatever is set), looked for in `tessdata_dir` first (see `ocr.tessdata`); `dpi` is the
+    resolution PDF pages are rendered at; `pdf_images` turns on OCR of large images inside
+    text-layer PDF pages (a seller block pasted as a picture).
     """
 
     engine: OcrEngineName = "auto"
     languages: str = "eng"
     dpi: int = 200
     pdf_images: bool = False
+    tessdata_dir: str | None = None
     timeout_seconds: float = 120.0  # one OCR call; the runner's wall clock still applies
 
     @classmethod
@@ -37,6 +40,7 @@ class OcrOptions:
             languages=settings.ocr_languages,
             dpi=settings.ocr_dpi,
             pdf_images=settings.ocr_pdf_images,
+            tessdata_dir=settings.ocr_tessdata_dir,
             timeout_seconds=settings.extraction_timeout_seconds,
         )
 

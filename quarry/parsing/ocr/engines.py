@@ -1,7 +1,7 @@
 """The OCR engine seam: an image in, words with pixel boxes and confidences out.
 
     OcrEngine            Protocol: `read(image)` and `orientation(image)`
-    ├── TesseractEngine  the `tesseract` CLI (TSV output), when it is on PATH
+    ├── TesseractEngine  libtesseract in-process (tesserocr; library and eng/deu data from PyPI)
     └── RapidOcrEngine   rapidocr + onnxruntime, whose models ship inside the wheel
 
 `select_engine` turns `OcrOptions.engine` ("auto", "tesseract", "rapidocr") into an engine.
@@ -10,13 +10,11 @@ Engines receive upright-ish grayscale or RGB Pillow images and know nothing of p
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from typing import Protocol
 
 from PIL import Image
 
-from quarry.core.errors import JobErrorCode, JobFailure
 from quarry.parsing.options import OcrOptions
 
 
@@ -42,15 +40,14 @@ class OcrEngine(Protocol):
 
 
 def select_engine(options: OcrOptions) -> OcrEngine:
-    """The engine to use; raises JobFailure(ENGINE_ERROR) when the chosen one is missing."""
+    """The engine to use. "auto": Tesseract when its data for `languages` are found (eng and
+    deu always are), else rapidocr. A forced Tesseract without them is JobFailure(ENGINE_ERROR)."""
     from quarry.parsing.ocr.rapid import RapidOcrEngine
+    from quarry.parsing.ocr.tessdata import has_languages
     from quarry.parsing.ocr.tesseract import TesseractEngine
 
-    tesseract = shutil.which("tesseract")
-    if options.engine == "tesseract" or (options.engine == "auto" and tesseract):
-        if tesseract is None:
-            raise JobFailure(
-                JobErrorCode.ENGINE_ERROR, "OCR_ENGINE is tesseract, but tesseract is not installed"
-            )
-        return TesseractEngine(tesseract, options)
+    if options.engine == "tesseract":
+        return TesseractEngine(options)  # ENGINE_ERROR when its language data are missing
+    if options.engine == "auto" and has_languages(options.languages, options.tessdata_dir):
+        return TesseractEngine(options)
     return RapidOcrEngine(options)

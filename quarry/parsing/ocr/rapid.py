@@ -33,6 +33,8 @@ class RapidOcrEngine:
 
     def read(self, image: Image.Image) -> list[OcrWord]:
         output = _model()(image.convert("RGB"))
+        if getattr(output, "boxes", None) is None:
+            return []  # nothing detected: rapidocr then returns one empty placeholder line
         return list(_words(getattr(output, "word_results", None) or ()))
 
     def orientation(self, image: Image.Image) -> int | None:
@@ -52,14 +54,24 @@ def _model() -> Any:
 
 def _words(lines: Sequence[Any]) -> Iterator[OcrWord]:
     for number, line in enumerate(lines):
-        for item in line or ():
-            if len(item) < 3 or item[2] is None or not str(item[0]).strip():
+        for item in line if isinstance(line, (list, tuple)) else ():
+            if not _is_word(item):
                 continue
             text, score, points = str(item[0]).strip(), float(item[1]), item[2]
             xs = [int(p[0]) for p in points]
             ys = [int(p[1]) for p in points]
             for part, box in _split(text, (min(xs), min(ys), max(xs), max(ys))):
                 yield OcrWord(part, box, min(max(score, 0.0), 1.0), line=number)
+
+
+def _is_word(item: Any) -> bool:
+    """A (text, score, points) triple with text and a box; anything else is skipped."""
+    return (
+        isinstance(item, (list, tuple))
+        and len(item) >= 3
+        and item[2] is not None
+        and bool(str(item[0]).strip())
+    )
 
 
 def _split(

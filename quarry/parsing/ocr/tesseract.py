@@ -1,85 +1,88 @@
-"""Tesseract through its command line: PPM on stdin, TSV on stdout.
+"""Tesseract in-process: libtesseract 5 through `tesserocr`, whose wheel bundles the library.
 
-`--psm 6` (one uniform block: keeps narrow table columns), `OMP_THREAD_LIMIT=1` (twice as fast
-on two cores as letting OpenMP spin), one subprocess per call with a timeout; the subprocess
-is killed with its parent (PR_SET_PDEATHSIG), so a killed extraction leaves nothing running.
-Orientation (OSD, `--psm 0 -l osd`, ~0.5 s; it needs the full-size image: a reduced copy has
-"too few characters") is asked for only when a first pass reads poorly.
+No system package and no subprocess per page: the language data come from Python packages too
+(see `tessdata.py`). `--psm 6` (one uniform block: keeps narrow table columns); this build of
+libtesseract has no OpenMP, so it uses one core. Each call gets a deadline (`timeout_seconds`):
+Tesseract checks it between words and stops, and the page fails with EXTRACTION_TIMEOUT. One
+API per process and language set, reused for every page the process reads (the isolated child
+reads one document); loading eng costs ~0.1 s.
+
+Orientation (OSD) uses its own API with `osd.traineddata` and is asked for only when a first
+pass reads poorly (~0.3 s; it needs the full-size image: a reduced copy has "too few
+characters").
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import io
-import signal
-import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
 
 from PIL import Image
 
 from quarry.core.errors import JobErrorCode, JobFailure
 from quarry.parsing.ocr.engines import OcrWord
+from quarry.parsing.ocr.tessdata import language_folder, osd_folder
 from quarry.parsing.options import OcrOptions
 
-_PR_SET_PDEATHSIG = 1
 _TSV_COLUMNS = 12
 _WORD_LEVEL = "5"
-_ENVIRONMENT = {"OMP_THREAD_LIMIT": "1", "LC_ALL": "C"}
+_MILLISECONDS = 1000
 
 
 class TesseractEngine:
     name = "tesseract"
 
-    def __init__(self, executable: str, options: OcrOptions) -> None:
-        self.executable = executable
+    def __init__(self, options: OcrOptions) -> None:
         self.languages = options.languages
+        self.folder = language_folder(options.languages, options.tessdata_dir)
         self.timeout = options.timeout_seconds
 
     def read(self, image: Image.Image) -> list[OcrWord]:
-        output = self._run(image, ["--psm", "6", "-l", self.languages, "tsv"])
-        return list(parse_tsv(output.decode("utf-8", errors="replace")))
-
-    def orientation(self, image: Image.Image) -> int | None:
-        try:
-            output = self._run(image, ["--psm", "0", "-l", "osd"])
-        except JobFailure:
-            return None  # too little text to tell: not an error
-        for line in output.decode(errors="replace").splitlines():
-            if line.startswith("Rotate:"):
-                return int(line.split(":", 1)[1].strip()) % 360
-        return None
-
-    def _run(self, image: Image.Image, arguments: Sequence[str]) -> bytes:
-        buffer = io.BytesIO()
-        image.save(buffer, format="PPM")  # uncompressed: no encoding cost
-        command = [self.executable, "stdin", "stdout", *arguments]
-        try:
-            done = subprocess.run(  # noqa: S603 - fixed executable, no shell
-                command,
-                input=buffer.getvalue(),
-                capture_output=True,
-                timeout=self.timeout,
-                env=_ENVIRONMENT,
-                preexec_fn=_die_with_parent,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
+        api = _api(self.folder, self.languages)
+        api.SetImage(image)
+        if not api.Recognize(timeout=max(int(self.timeout * _MILLISECONDS), 1)):
             raise JobFailure(
                 JobErrorCode.EXTRACTION_TIMEOUT,
                 f"OCR of one page took longer than {self.timeout:g} seconds",
-            ) from None
-        except OSError as exc:
-            raise JobFailure(JobErrorCode.ENGINE_ERROR, f"tesseract cannot run: {exc}") from None
-        if done.returncode != 0:
-            message = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["?"]
-            raise JobFailure(JobErrorCode.ENGINE_ERROR, f"tesseract failed: {message[0][:200]}")
-        return done.stdout
+            )
+        return list(parse_tsv(api.GetTSVText(0)))
+
+    def orientation(self, image: Image.Image) -> int | None:
+        folder = osd_folder()
+        if folder is None:
+            return None
+        api = _osd_api(folder)
+        api.SetImage(image)
+        found = api.DetectOrientationScript()
+        if not found:
+            return None  # too little text to tell: not an error
+        # Tesseract reports the text's orientation counter-clockwise; the turn back is clockwise.
+        return (360 - int(found["orient_deg"])) % 360
+
+
+@cache
+def _api(folder: str, languages: str) -> Any:
+    import tesserocr
+
+    try:
+        return tesserocr.PyTessBaseAPI(path=folder, lang=languages, psm=tesserocr.PSM.SINGLE_BLOCK)
+    except RuntimeError as exc:
+        raise JobFailure(
+            JobErrorCode.ENGINE_ERROR, f"Tesseract cannot load {languages}: {exc}"
+        ) from None
+
+
+@cache
+def _osd_api(folder: str) -> Any:
+    import tesserocr
+
+    return tesserocr.PyTessBaseAPI(path=folder, lang="osd", psm=tesserocr.PSM.OSD_ONLY)
 
 
 def parse_tsv(tsv: str) -> Iterator[OcrWord]:
     """Word rows of Tesseract's TSV (level 5) with text; confidence scaled to 0-1."""
-    for row in tsv.splitlines()[1:]:
+    for row in tsv.splitlines():
         columns = row.split("\t")
         if len(columns) < _TSV_COLUMNS or columns[0] != _WORD_LEVEL:
             continue
@@ -95,8 +98,3 @@ def parse_tsv(tsv: str) -> Iterator[OcrWord]:
             min(confidence, 1.0),
             line=(block * 1000 + paragraph) * 1000 + line,
         )
-
-
-def _die_with_parent() -> None:
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)

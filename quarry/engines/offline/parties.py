@@ -186,7 +186,7 @@ def _clean_name(words: Sequence[Word]) -> tuple[Word, ...]:
         kept.pop(0)
     while kept and _is_title_word(kept[-1], titles):
         kept.pop()
-    if ":" in "".join(w.text for w in kept[:-1]):  # "OWN BY: CHEF LEE SDN BHD"
+    if ":" in "".join(w.text for w in kept[:-1]):  # "Operated by: Acme Sdn Bhd": after a label
         cut = max(i for i, w in enumerate(kept[:-1]) if ":" in w.text)
         kept = kept[cut + 1 :]
     return trim_name(kept[:_MAX_NAME_WORDS])

@@ -44,6 +44,7 @@ _LOCALE_CONFIDENCE = 0.45
 _LABEL_OVER_LAYOUT = 0.75
 _ADDRESS_LABEL_MIN = 0.85
 _SECTION_CONFIDENCE = 0.9
+_CONTACT = re.compile(r"@|www\.|https?:", re.IGNORECASE)  # an e-mail or web address
 _TITLE_DATE_CONFIDENCE = 0.85
 _DATING_WORDS = frozenset(
     {("vom",), ("du",), ("dated",), ("of",), ("from",), ("van",), ("le",), ("am",), ("dd",)}
@@ -148,6 +149,7 @@ def _section_candidate(value: SectionValue) -> Candidate:
 
 
 def _address(ctx: DocumentContext, target: Target, found: list[Candidate]) -> list[Candidate]:
+    found = [c for c in found if not _CONTACT.search(str(c.reading.value))]
     seller = ctx.sections.seller
     if seller is not None and seller.address is not None:
         return [_section_candidate(seller.address)]

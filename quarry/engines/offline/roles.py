@@ -258,7 +258,9 @@ ROLES: tuple[Role, ...] = (
         "customer_number",
         "customer_number customer_id account_number client_number",
         "customer number|customer no|customer id|account number|account no|klantnummer|"
-        "kundennr|kundennummer|numero client|id client",
+        "kundennr|kundennummer|numero client|id client|customer #|client no|client #|"
+        "no client|code client|klantnr|klant nr|debitorennummer|debitor nr|kunden nr|"
+        "buyer reference|referenz des kaufers|reference client",
         distractor=True,
     ),
     _role(

@@ -14,7 +14,7 @@ from quarry.core.fields import FieldSpec
 from quarry.engines.offline.field_roles import role_of
 from quarry.engines.offline.labels import LabelHit
 from quarry.engines.offline.layout_index import LayoutIndex
-from quarry.engines.offline.readers import Hints, Reading, read
+from quarry.engines.offline.readers import Hints, Reading, read, read_positive_money
 from quarry.engines.offline.regions import LabelStarts, Region, regions
 from quarry.engines.offline.roles import Role, Shape
 from quarry.engines.offline.vocabulary import shape_of
@@ -77,7 +77,13 @@ def _from_hits(
 ) -> Iterator[Candidate]:
     for hit in hits:
         for region in regions(hit, index, starts):
-            reading = read(target.shape, region.segments, hints)
+            reading = (
+                read_positive_money(region.segments, hints)
+                if target.shape is Shape.MONEY
+                and target.role is not None
+                and target.role.key == "total"
+                else read(target.shape, region.segments, hints)
+            )
             if reading is None:
                 continue
             quality = hit.score * region.factor * reading.quality

@@ -20,6 +20,7 @@ _PUNCTUATION_ONLY = re.compile(r"^[\W_]+$")
 _EDGE_PUNCTUATION = ":;,-–—#*|"
 _DIGIT_GROUP = re.compile(r"^\d{2,4}$")
 _COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
+_MISREAD_PREFIX = re.compile(r"^[A-Z]{1,2}(\d{1,6}[.,]\d{2})$")
 _AMBIGUOUS_DATE_QUALITY = 0.8
 _INTEGER_AMOUNT_QUALITY = 0.85
 _MAX_NAME_WORDS = 8
@@ -128,8 +129,18 @@ def _is_date_only(token: str) -> bool:
     return bool(found) and found[0].start == 0 and found[0].end == len(token)
 
 
-def read_money(segments: Sequence[Sequence[Word]], hints: Hints) -> Reading | None:
+def read_positive_money(segments: Sequence[Sequence[Word]], hints: Hints) -> Reading | None:
+    """The last amount above zero: a total is never "0.00" ("Total 80.91 0.00" in a tax
+    summary row names the total before its tax)."""
+    return read_money(segments, hints, positive=True)
+
+
+def read_money(
+    segments: Sequence[Sequence[Word]], hints: Hints, *, positive: bool = False
+) -> Reading | None:
     numbers = _numbers(join_split_amounts(_flat(segments)), hints, allow_percent=False)
+    if positive:
+        numbers = [n for n in numbers if n[0] > 0]
     with_decimals = [n for n in numbers if n[2]]
     if with_decimals:
         value, word, _ = with_decimals[-1]
@@ -178,6 +189,9 @@ def _numbers(
         if index in in_dates or (is_percent and not allow_percent):
             continue
         value = parse_number(text.rstrip("%"), hints.decimal_style)
+        prefixed = None if value is not None or allow_percent else _MISREAD_PREFIX.match(text)
+        if prefixed:  # "RY41.45", "PM4.00": a currency prefix OCR misread, then an amount
+            value = parse_number(prefixed.group(1), hints.decimal_style)
         if value is not None:
             found.append((value, word, bool(re.search(r"[.,]\d{1,2}\D*$", text))))
     return found

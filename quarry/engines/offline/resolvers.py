@@ -29,7 +29,12 @@ from quarry.engines.offline.details import Detail, grounded, inferred, null
 from quarry.engines.offline.labels import LabelHit
 from quarry.engines.offline.locale_hints import locale_votes
 from quarry.engines.offline.parties import address_after
-from quarry.engines.offline.readers import Reading, read_currency, read_unlabelled_date
+from quarry.engines.offline.readers import (
+    Reading,
+    read_currency,
+    read_money,
+    read_unlabelled_date,
+)
 from quarry.engines.offline.sections import SectionValue
 from quarry.engines.offline.totals import difference
 from quarry.engines.offline.values.currency import vote_lines
@@ -44,6 +49,11 @@ _LOCALE_CONFIDENCE = 0.45
 _LABEL_OVER_LAYOUT = 0.75
 _ADDRESS_LABEL_MIN = 0.85
 _SECTION_CONFIDENCE = 0.9
+_STRAY_SUPPORT = 2
+_ROUNDING_LINES = 3
+_ROUNDING_STEP = 0.05
+_ROUNDED_FACTOR = 0.9
+_SUBTOTAL_AS_TOTAL_CONFIDENCE = 0.45
 _CONTACT = re.compile(r"@|www\.|https?:", re.IGNORECASE)  # an e-mail or web address
 _TITLE_DATE_CONFIDENCE = 0.85
 _DATING_WORDS = frozenset(
@@ -104,8 +114,12 @@ def _amount(ctx: DocumentContext, target: Target, found: list[Candidate]) -> lis
     assert target.role is not None
     amounts = ctx.amounts
     chosen = getattr(amounts, target.role.key)
+    if chosen is not None and target.role.key == "total":
+        return [_after_rounding(ctx, chosen)]
     if chosen is not None:
         return [chosen]
+    if target.role.key == "total":
+        return _total_without_label(ctx)
     other = {"subtotal": amounts.tax, "tax": amounts.subtotal}.get(target.role.key)
     value = difference(amounts.total, other)
     printed = ctx.find_amount(value) if value is not None else None
@@ -114,6 +128,48 @@ def _amount(ctx: DocumentContext, target: Target, found: list[Candidate]) -> lis
     word, line = printed
     reading = Reading(value, (word,))
     return [Candidate(reading, line.page, _DERIVED_CONFIDENCE, _DERIVED_CONFIDENCE, line.number)]
+
+
+def _after_rounding(ctx: DocumentContext, total: Candidate) -> Candidate:
+    """The total rounded to 5 cents when that is printed just under it (cash rounding:
+    "TOTAL 60.31 / ROUNDING ADJ -0.01 / 60.30"): what the customer paid."""
+    value = float(total.reading.value)
+    cents = round(value * 100)
+    if cents % 5 == 0 or not total.reading.words:
+        return total
+    line = ctx.line_of(total.reading.words[-1])
+    for other in ctx.index.lines[line.number + 1 : line.number + 1 + _ROUNDING_LINES]:
+        for word in other.line.words:
+            printed = read_money([(word,)], ctx.hints)
+            if printed is None or not 0 < abs(float(printed.value) - value) < _ROUNDING_STEP:
+                continue
+            if round(float(printed.value) * 100) % 5 == 0:
+                conf = total.confidence * _ROUNDED_FACTOR
+                return Candidate(printed, other.page, conf, conf, other.number)
+    return total
+
+
+def _total_without_label(ctx: DocumentContext) -> list[Candidate]:
+    """No total label was read (OCR garbled it): cash tendered − change when that amount is
+    printed, else the subtotal when nothing adds tax to it. Low confidence either way."""
+    paid = ctx.role_candidates("tendered")
+    change = ctx.role_candidates("change")
+    if paid and change:
+        value = round(float(paid[0].reading.value) - float(change[0].reading.value), 2)
+        printed = ctx.find_amount(value) if value > 0 else None
+        if printed is not None:
+            word, line = printed
+            conf = _DERIVED_CONFIDENCE
+            return [Candidate(Reading(value, (word,)), line.page, conf, conf, line.number)]
+    subtotal, tax = ctx.amounts.subtotal, ctx.amounts.tax
+    if subtotal is None or float(subtotal.reading.value) <= 0:
+        return []
+    if tax is not None and float(tax.reading.value) > 0:
+        added = round(float(subtotal.reading.value) + float(tax.reading.value), 2)
+        if ctx.find_amount(added) is not None:
+            return []
+    conf = _SUBTOTAL_AS_TOTAL_CONFIDENCE
+    return [Candidate(subtotal.reading, subtotal.page, conf, conf, subtotal.order)]
 
 
 def _vendor(ctx: DocumentContext, target: Target, found: list[Candidate]) -> list[Candidate]:
@@ -215,11 +271,17 @@ def _currency(ctx: DocumentContext, target: Target, found: list[Candidate]) -> l
         return _named_currency(ctx, lines)
     code, support, line_number, position = voted
     locale = locale_votes(ctx.index.texts()).most_common(1)
-    if locale and locale[0][0] != code and locale[0][1] > 2 * support:
+    if locale and locale[0][0] != code and _locale_wins(locale[0][1], support):
         return []
     line = ctx.index.lines[line_number]
     reading = Reading(code, (lines[line_number][position],))
     return [Candidate(reading, line.page, _CURRENCY_CONFIDENCE, _CURRENCY_CONFIDENCE, line.number)]
+
+
+def _locale_wins(locale: int, support: int) -> bool:
+    """The country's currency beats symbols when it is named far more often, or when the
+    symbols are one or two stray marks (OCR reads "$", "¥" or "SAR" out of noise)."""
+    return locale > 2 * support or (support <= _STRAY_SUPPORT and locale >= support)
 
 
 def _address_line(words: tuple[Word, ...]) -> bool:

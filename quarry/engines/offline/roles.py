@@ -248,6 +248,13 @@ ROLES: tuple[Role, ...] = (
         distractor=True,
     ),
     _role(
+        "stay_dates",
+        "check_in check_out arrival_date departure_date",
+        "check in|check out|check in date|check out date|arrival|departure|arrival date|"
+        "departure date|anreise|abreise|arrivee|depart|aankomst|vertrek",
+        distractor=True,
+    ),
+    _role(
         "order_number",
         "order_number order_id po_number purchase_order",
         "order number|order no|order id|po number|po no|purchase order|ordernummer|"

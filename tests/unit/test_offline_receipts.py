@@ -100,3 +100,27 @@ TOTAL                     36.00
 """
     )
     assert result.fields["currency"] == "MYR"  # not USD from "$0003", not SAR (a product word)
+
+
+def test_a_date_whose_first_slash_ocr_lost_is_read_after_its_label() -> None:
+    document = parse_plain_text(
+        b"KEDAI MAJU SDN BHD\nDoc No: 800035863   Date: 1303/2018\nTOTAL   12.50\n",
+        mime_type="text/plain",
+        max_pages=1,
+    )
+    fields = specs_from_wire([{"name": "date", "type": "date"}])
+    result = get_engine("offline").extract(document, EngineContext(fields=fields, file_name="r"))
+
+    assert result.fields["date"] == "2018-03-13"
+
+
+def test_a_phone_number_is_not_a_date() -> None:
+    document = parse_plain_text(
+        b"KEDAI MAJU SDN BHD\nTEL: 03.12.20.45.67\nTOTAL   12.50\n",
+        mime_type="text/plain",
+        max_pages=1,
+    )
+    fields = specs_from_wire([{"name": "date", "type": "date"}])
+    result = get_engine("offline").extract(document, EngineContext(fields=fields, file_name="r"))
+
+    assert result.fields["date"] is None

@@ -45,6 +45,9 @@ _DAY_FIRST = re.compile(
     + r"[\s,/-]*(?:de\s+)?(\d{4}|\d{2}(?!\d))"
 )
 _MONTH_FIRST = re.compile(_MONTH + r"\s+(\d{1,2})(?:st|nd|rd|th)?\s*,?\s*(\d{4})")
+_LOST_SEPARATOR = re.compile(
+    r"(?<![\d./-])(0[1-9]|[12]\d|3[01])(0[1-9]|1[0-2])[./-]((?:19|20)\d{2})(?![\d./-])"
+)
 _COMPACT = re.compile(r"(?<![\d])((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?!\d)")
 
 
@@ -132,6 +135,10 @@ def _compact(text: str) -> Iterator[DateMatch]:
         value = _make(int(match.group(1)), int(match.group(2)), int(match.group(3)))
         if value is not None:
             yield DateMatch(value, match.start(), match.end(), False)
+    for match in _LOST_SEPARATOR.finditer(text):  # "1303/2018": OCR lost "13/03"'s slash
+        value = _make(int(match.group(3)), int(match.group(2)), int(match.group(1)))
+        if value is not None:
+            yield DateMatch(value, match.start(), match.end(), True)
 
 
 def _month(name: str) -> int | None:

@@ -124,3 +124,9 @@ def test_a_phone_number_is_not_a_date() -> None:
     result = get_engine("offline").extract(document, EngineContext(fields=fields, file_name="r"))
 
     assert result.fields["date"] is None
+
+
+def test_a_total_ocr_split_at_its_decimal_mark_is_still_rounded() -> None:
+    result = extract("KEDAI MAJU SDN BHD\nTOTAL         60. 31\nROUNDING    -0.01\n      60.30\n")
+
+    assert result.fields["total"] == 60.3

@@ -59,7 +59,6 @@ class DocumentContext:
         for hit in self.hits:
             self.by_key[hit.key].append(hit)
         self.memo: dict[str, Any] = {}
-        self._line_of_word: dict[int, IndexedLine] = {}
 
     def hits_of_role(self, role_key: str) -> list[LabelHit]:
         return self.by_key.get(self.role_keys.get(role_key, ""), [])
@@ -81,14 +80,24 @@ class DocumentContext:
 
     def line_of(self, word: Word) -> IndexedLine:
         """The line a word of the document is on."""
-        if not self._line_of_word:
-            for line in self.index.lines:
-                for each in line.line.words:
-                    self._line_of_word[id(each)] = line
-                for segment in line.segments:
-                    for each in segment.words:
-                        self._line_of_word.setdefault(id(each), line)
-        return self._line_of_word[id(word)]
+        return self._word_lines[id(word)]
+
+    def line_number_of(self, word: Word, default: int) -> int:
+        """The number of the line `word` is on; `default` for a word made by joining two
+        (an amount OCR split at its decimal mark), which is on no line as such."""
+        found = self._word_lines.get(id(word))
+        return found.number if found is not None else default
+
+    @cached_property
+    def _word_lines(self) -> dict[int, IndexedLine]:
+        lines: dict[int, IndexedLine] = {}
+        for line in self.index.lines:
+            for each in line.line.words:
+                lines[id(each)] = line
+            for segment in line.segments:
+                for each in segment.words:
+                    lines.setdefault(id(each), line)
+        return lines
 
     @cached_property
     def line_amounts(self) -> list[list[float]]:

@@ -137,8 +137,8 @@ def _after_rounding(ctx: DocumentContext, total: Candidate) -> Candidate:
     cents = round(value * 100)
     if cents % 5 == 0 or not total.reading.words:
         return total
-    line = ctx.line_of(total.reading.words[-1])
-    for other in ctx.index.lines[line.number + 1 : line.number + 1 + _ROUNDING_LINES]:
+    number = ctx.line_number_of(total.reading.words[-1], total.order)
+    for other in ctx.index.lines[number + 1 : number + 1 + _ROUNDING_LINES]:
         for word in other.line.words:
             printed = read_money([(word,)], ctx.hints)
             if printed is None or not 0 < abs(float(printed.value) - value) < _ROUNDING_STEP:
@@ -281,7 +281,7 @@ def _currency(ctx: DocumentContext, target: Target, found: list[Candidate]) -> l
 def _locale_wins(locale: int, support: int) -> bool:
     """The country's currency beats symbols when it is named far more often, or when the
     symbols are one or two stray marks (OCR reads "$", "¥" or "SAR" out of noise)."""
-    return locale > 2 * support or (support <= _STRAY_SUPPORT and locale >= support)
+    return locale > 2 * support or (support <= _STRAY_SUPPORT and locale > support)
 
 
 def _address_line(words: tuple[Word, ...]) -> bool:

@@ -25,19 +25,21 @@ from tests.conftest import SHARED
 PUBLIC = SHARED / "data" / "public"
 SCORER = SHARED / "eval" / "score.py"
 SCHEMA = SHARED / "eval" / "invoice-schema.json"
-# Measured 2026-11-28 (Tesseract 5.3): overall 213/242 = 88.0 %; total 83.7 %, date 86.7 %,
-# currency 100 %, vendor 73.3 %, vendor_address 96.7 %, invoice_number 93.3 %; the 11
-# text-layer PDFs alone 66/72 = 91.7 %. Floors leave room for a document or two of OCR noise.
-OVERALL_FLOOR = 0.86
+# Measured 2026-12-04 (Tesseract 5.5 in-process, tesserocr): overall 209/242 = 86.4 %; total
+# 86 %, date 87 %, currency 100 %, vendor 69 %, vendor_address 93 %, invoice_number 80 %; the
+# 11 text-layer PDFs alone 64/72 = 88.9 %. Two fields of one invoice (printed twice, as PDF and
+# PNG) were lost on purpose: "Booking ID" and "Payment received by" were labels written for that
+# file's annotation and were removed (decision 0008). Floors leave room for a document or two.
+OVERALL_FLOOR = 0.84
 FIELD_FLOORS = {
-    "total": 0.80,
+    "total": 0.82,
     "date": 0.84,
     "currency": 0.95,
-    "vendor": 0.68,
+    "vendor": 0.66,
     "vendor_address": 0.90,
-    "invoice_number": 0.86,
+    "invoice_number": 0.78,
 }
-TEXT_PDF_FLOOR = 0.88  # the 11 text-layer PDFs alone, whatever OCR is available
+TEXT_PDF_FLOOR = 0.86  # the 11 text-layer PDFs alone
 
 pytestmark = pytest.mark.skipif(
     not (PUBLIC.is_dir() and SCORER.is_file()),

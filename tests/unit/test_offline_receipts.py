@@ -130,3 +130,17 @@ def test_a_total_ocr_split_at_its_decimal_mark_is_still_rounded() -> None:
     result = extract("KEDAI MAJU SDN BHD\nTOTAL         60. 31\nROUNDING    -0.01\n      60.30\n")
 
     assert result.fields["total"] == 60.3
+
+
+def test_a_line_continuing_the_address_is_not_the_sellers_name() -> None:
+    result = extract(
+        """\
+| Yam Fresh
+No. 145G, Jalan Rimbunan Raya 1,
+Laman Rimbunan Kepong,
+52100 Kuala Lumpur
+Dine In
+TOTAL                     12.50
+"""
+    )
+    assert result.fields["vendor"] == "Yam Fresh"

@@ -108,7 +108,7 @@ def _header_names(
             if (line.number, number) in excluded or (line.number, number, 0) in starts:
                 continue
             words, base = _name_in(index, line, number, segment)
-            if not words:
+            if not words or _inside_address(index, line):
                 continue
             words = _with_continuation(index, line, words)
             if base == NAME_SCORE:
@@ -157,6 +157,16 @@ def _name_in(
     if words and is_name_like(text) and any(ch.isupper() for ch in text) and not text[0].isdigit():
         return _clean_name(words), NAME_SCORE
     return (), 0.0
+
+
+def _inside_address(index: LayoutIndex, line: IndexedLine) -> bool:
+    """A line right under a street line ("No. 145G, Jalan Rimbunan Raya 1," / "Laman Rimbunan
+    Kepong,") continues the address; the seller's name is printed above it."""
+    if line.number == 0 or index.lines[line.number - 1].page != line.page:
+        return False
+    above = index.lines[line.number - 1].line.text
+    kind = classify(above)
+    return kind.street and not kind.postcode and above.rstrip().endswith(",")
 
 
 def _with_continuation(

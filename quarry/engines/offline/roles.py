@@ -347,7 +347,8 @@ ROLES: tuple[Role, ...] = (
         "staff",
         "cashier staff salesperson",
         "cashier|salesperson|sales person|server|operator|staff|table|pax|terminal|counter|"
-        "slip|trans|chk|member|card no|app code|approval code|shift|reg|pos",
+        "slip|trans|chk|member|card no|app code|approval code|shift|reg|pos|dine in|"
+        "take away|takeaway|eat in|to go|self service",
         shape=Shape.TEXT,
         distractor=True,
     ),

@@ -22,7 +22,7 @@ _DIGIT_GROUP = re.compile(r"^\d{2,4}$")
 _COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
 _MISREAD_PREFIX = re.compile(r"^[A-Z]{1,2}(\d{1,6}[.,]\d{2})$")
 _AMBIGUOUS_DATE_QUALITY = 0.8
-_INTEGER_AMOUNT_QUALITY = 0.85
+_INTEGER_AMOUNT_QUALITY = 0.78  # "35" may be a quantity or a misread "3.50": check it
 _MAX_NAME_WORDS = 8
 
 

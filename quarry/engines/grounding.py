@@ -13,9 +13,11 @@ How a value is looked for, by field type:
     number    any printed amount with that value: "1.234,56", "$4.11", "RM 50.80", "39. 90"
     date      any printed date with that day, in any format and language the offline engine
               reads ("03/20/2023", "20.03.23", "7. Mai 2014", "20180428")
-    text      the text itself, case, spacing and punctuation aside; else the closest line or
-              run of lines (rapidfuzz partial ratio >= 90) for text of 5+ characters; a
-              currency code also matches its symbol ("USD" ↔ "$4.11")
+    text      the text itself, case, spacing and punctuation aside, as whole words: "US" is
+              not found in "CUSTREF123" nor "W" in "WwWwAN"; text shorter than 2 characters
+              is never grounded by text alone. Else the closest line or run of lines
+              (rapidfuzz partial ratio >= 90) for text of 5+ characters; a currency code
+              also matches its symbol ("USD" ↔ "$4.11")
     boolean   only through a quote (`quotes={"paid": "Paid: yes"}`); a bare true/false
               cannot be found in a document
 
@@ -49,6 +51,8 @@ UNGROUNDED_FACTOR = 0.5
 UNGROUNDED_CAP = 0.4
 FUZZY_MIN = 90.0
 _FUZZY_MIN_CHARS = 5
+_TEXT_MIN_CHARS = 2
+_COMPACT_MIN_CHARS = 6
 _WINDOW_LINES = 4
 _TOLERANCE = 0.005
 _SPLIT_HEAD = re.compile(r"^\D{0,3}\d{1,7}[.,]$")
@@ -169,17 +173,18 @@ class Grounder:
             return [(s, 1.0) for s in exact]
         if value.strip().upper() in ISO_CODES:
             return [(s, 0.9) for s in self._currency(value.strip().upper())]
-        if len(wanted) < _FUZZY_MIN_CHARS:
+        if len(wanted.replace(" ", "")) < _FUZZY_MIN_CHARS:
             return []
         return self._fuzzy(wanted)
 
     def _exact(self, wanted: str) -> Iterator[_Span]:
-        compact = wanted.replace(" ", "")
+        if len(wanted.replace(" ", "")) < _TEXT_MIN_CHARS:
+            return
         for size in range(1, _WINDOW_LINES + 1):
             found = False
             for window in self._windows(size):
                 folded = _fold(" ".join(w.text for w in window.words))
-                if wanted in folded or (len(compact) >= 6 and compact in folded.replace(" ", "")):
+                if contains_words(folded, wanted):
                     found = True
                     yield _narrow(window, wanted)
             if found:
@@ -192,7 +197,7 @@ class Grounder:
                 folded = _fold(" ".join(w.text for w in window.words))
                 if len(folded) < len(wanted) * 0.8:
                     continue
-                score = fuzz.partial_ratio(wanted, folded)
+                score = _word_aligned_ratio(wanted, folded)
                 if score >= FUZZY_MIN:
                     found.append((_narrow(window, wanted), score / 100))
             if found:
@@ -218,6 +223,38 @@ class Grounder:
     def _quote_line(self, quote: str) -> int | None:
         found = self._texts(quote)
         return max(found, key=lambda item: item[1])[0].line if found else None
+
+
+def contains_words(folded: str, wanted: str) -> bool:
+    """Whether `wanted` is in `folded` (both `_fold`ed) as whole words: "us" is in "made in
+    us" but not in "custref123". Long values also match with their spaces dropped, still
+    starting and ending on word boundaries ("de 123 456 789" in "de123456789")."""
+    if f" {wanted} " in f" {folded} ":
+        return True
+    compact = wanted.replace(" ", "")
+    if len(compact) < _COMPACT_MIN_CHARS:
+        return False
+    parts = folded.split()
+    for start in range(len(parts)):
+        joined = ""
+        for part in parts[start:]:
+            joined += part
+            if len(joined) >= len(compact):
+                if joined == compact:
+                    return True
+                break
+    return False
+
+
+def _word_aligned_ratio(wanted: str, folded: str) -> float:
+    """rapidfuzz's partial ratio, with the matched part widened to whole words: "ref12" scores
+    100 inside "custref123" by the partial ratio, but only as well as "custref123" here."""
+    alignment = fuzz.partial_ratio_alignment(wanted, folded)
+    if alignment is None:
+        return 0.0
+    start = folded.rfind(" ", 0, alignment.dest_start) + 1
+    end = folded.find(" ", alignment.dest_end)
+    return float(fuzz.ratio(wanted, folded[start : end if end >= 0 else len(folded)]))
 
 
 def _narrow(window: _Span, wanted: str) -> _Span:

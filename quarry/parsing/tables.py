@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from quarry.parsing.model import BBox, Cell, Line, Table, Word, union_bbox
-from quarry.parsing.table_vocabulary import HEADINGS, NUMERIC_HEADINGS, TOTAL_WORD
+from quarry.parsing.table_vocabulary import HEADINGS, NUMERIC_HEADINGS, TOTAL_WORD, fold_heading
 
 # Words further apart than this many text heights start a new segment (a new column).
 _SEGMENT_GAP = 0.9
@@ -89,7 +89,7 @@ def _gap(left: Word, right: Word, aspect: float) -> float:
 
 
 def _heading_words(text: str) -> list[str]:
-    return [w.strip(":.#()").lower() for w in text.split()]
+    return fold_heading(text).split()
 
 
 def _is_heading(segment: _Segment) -> bool:

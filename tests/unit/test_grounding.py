@@ -63,6 +63,29 @@ def test_values_not_in_the_document_are_not_grounded(
     assert Grounder(document).locate(value, kind).grounded is False
 
 
+@pytest.mark.parametrize(
+    ("value", "line"),
+    [("US", "CUSTREF123"), ("W", "WwWwAN W"), ("REF12", "CUSTREF123"), ("2024", "RE20240042")],
+)
+def test_text_is_found_only_as_whole_words(value: str, line: str) -> None:
+    document = parse_plain_text(f"{line}\n".encode(), mime_type="text/plain", max_pages=1)
+
+    assert Grounder(document).locate(value, "text").grounded is False
+
+
+@pytest.mark.parametrize(
+    ("value", "printed"),
+    [("CUSTREF123", "Ref: CUSTREF123"), ("DE123456789", "USt-IdNr. DE 123 456 789")],
+)
+def test_whole_words_are_found_with_or_without_their_spaces(value: str, printed: str) -> None:
+    document = parse_plain_text(f"{printed}\n".encode(), mime_type="text/plain", max_pages=1)
+
+    evidence = Grounder(document).locate(value, "text")
+
+    assert evidence.grounded is True and evidence.text is not None
+    assert value[:2] in evidence.text
+
+
 def test_a_currency_code_is_found_by_its_symbol() -> None:
     document = parse(
         FIXTURES / "docs" / "invoice2data-AzureInterior.pdf", "application/pdf", max_pages=2

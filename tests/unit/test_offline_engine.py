@@ -80,7 +80,7 @@ def test_missing_values_are_null_with_a_reason(azure: ExtractionResult) -> None:
     assert azure.fields["iban"] is None
     assert azure.field_details["iban"]["nullReason"] == "NOT_IN_DOCUMENT"
     assert azure.field_details["iban"]["grounded"] is False
-    assert azure.engine == {"name": "offline", "version": "2.0.0"} and azure.pages == 1
+    assert azure.engine == {"name": "offline", "version": "2.1.0"} and azure.pages == 1
 
 
 def test_line_items_come_from_the_table_heading_by_heading(azure: ExtractionResult) -> None:

@@ -61,6 +61,13 @@ def test_a_currency_inferred_from_the_country_is_marked_not_grounded() -> None:
     assert detail["grounded"] is False and 0 < detail["confidence"] < 0.6
 
 
+def test_an_address_abbreviation_is_not_a_currency_code() -> None:
+    # "SEK 13" is Seksyen 13 of Shah Alam, not Swedish kronor
+    result = extract(RECEIPT.replace("TAMAN SRI MUDA,", "SEK 13, TAMAN SRI MUDA,"))
+
+    assert result.fields["currency"] == "MYR"
+
+
 def test_a_symbol_printed_next_to_amounts_beats_the_country() -> None:
     result = extract(RECEIPT.replace("24.50", "RM24.50").replace("50.00", "RM50.00"))
 

@@ -26,7 +26,8 @@ STREET_WORDS = frozenset(
         "rue", "chemin", "allee", "quai", "impasse", "weg", "gasse", "platz", "ring",
         "damm", "ufer", "straat", "laan", "plein", "gracht", "kade", "dijk", "singel",
         "via", "viale", "piazza", "corso", "calle", "avenida", "rua", "box", "postfach",
-        "cedex", "po", "pobox", "marg", "nagar", "sector", "colony",
+        "cedex", "po", "pobox", "marg", "nagar", "sector", "colony", "route", "chaussee",
+        "cours", "passage", "bd", "steenweg", "dreef", "strada",
     }
 )  # fmt: skip
 _STREET_SUFFIX = re.compile(r"(strasse|straße|str\.|straat|weg|laan|gasse|platz|plein)$")

@@ -14,12 +14,13 @@ from quarry.core.fields import FieldSpec
 from quarry.engines.offline.field_roles import role_of
 from quarry.engines.offline.labels import LabelHit
 from quarry.engines.offline.layout_index import LayoutIndex
-from quarry.engines.offline.readers import Hints, Reading, read
-from quarry.engines.offline.regions import LabelStarts, regions
+from quarry.engines.offline.readers import Hints, Reading, read, read_positive_money
+from quarry.engines.offline.regions import LabelStarts, Region, regions
 from quarry.engines.offline.roles import Role, Shape
 from quarry.engines.offline.vocabulary import shape_of
 
 _PHRASE_BONUS = 0.1
+_RUNNING_NAME_FACTOR = 0.5
 _MAX_CONFIDENCE = 0.99
 
 
@@ -59,15 +60,35 @@ def candidates(
     return found
 
 
+def _runs_on(hit: LabelHit, region: Region) -> bool:
+    """A name label with its name right after it, no colon between: "Fournisseur F SARL au
+    capital de…", "Le vendeur reste propriétaire…" are sentences, not a label and a value."""
+    words = hit.line.segments[hit.segment].words
+    if region.line is not hit.line or not region.segments or hit.last_word + 1 >= len(words):
+        return False
+    following = words[hit.last_word + 1]
+    return following in region.segments[0] and not (
+        words[hit.last_word].text.endswith(":") or following.text.startswith(":")
+    )
+
+
 def _from_hits(
     target: Target, hits: Sequence[LabelHit], index: LayoutIndex, starts: LabelStarts, hints: Hints
 ) -> Iterator[Candidate]:
     for hit in hits:
         for region in regions(hit, index, starts):
-            reading = read(target.shape, region.segments, hints)
+            reading = (
+                read_positive_money(region.segments, hints)
+                if target.shape is Shape.MONEY
+                and target.role is not None
+                and target.role.key == "total"
+                else read(target.shape, region.segments, hints)
+            )
             if reading is None:
                 continue
             quality = hit.score * region.factor * reading.quality
+            if target.shape is Shape.NAME and _runs_on(hit, region):
+                quality *= _RUNNING_NAME_FACTOR
             yield Candidate(
                 reading=reading,
                 page=region.line.page,

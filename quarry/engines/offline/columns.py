@@ -17,6 +17,7 @@ from rapidfuzz import fuzz
 from quarry.core.fields import FieldSpec
 from quarry.engines.offline.field_roles import description_phrases, field_words
 from quarry.engines.offline.vocabulary import tokens
+from quarry.parsing.table_vocabulary import COLUMN_HEADINGS
 
 HEADING_THRESHOLD = 86.0
 
@@ -59,44 +60,22 @@ class ColumnWords:
     headings: tuple[str, ...]  # printed headings
 
 
-def _words(names: str, headings: str) -> ColumnWords:
-    return ColumnWords(tuple(names.split("|")), tuple(headings.split("|")))
-
-
+_NAMES = {
+    Column.DESCRIPTION: "description|name|item|item name|product|product name|title|label|"
+    "service|article|designation|details",
+    Column.QUANTITY: "quantity|qty|count|units|number of units|amount of units",
+    Column.UNIT_PRICE: "unit price|price|rate|unit cost|price unit|unit amount|price each|each",
+    Column.AMOUNT: "amount|line total|total|price subtotal|subtotal|net amount|line amount|"
+    "total price|amount total|line amount total",
+    Column.CODE: "code|item code|sku|product code|article number|article no|part number|"
+    "reference|ref|ean|barcode|item number|item no",
+    Column.TAX: "tax|vat|tax rate|vat rate",
+    Column.DISCOUNT: "discount",
+}
+# Property names are the engine's; the printed headings are the parser's vocabulary, shared.
 COLUMNS: dict[Column, ColumnWords] = {
-    Column.DESCRIPTION: _words(
-        "description|name|item|item name|product|product name|title|label|service|article|"
-        "designation|details",
-        "description|desc|item|items|item description|product|product title|product name|"
-        "article|artikel|omschrijving|designation|libelle|beschreibung|bezeichnung|"
-        "particulars|details|service|services|descripcion|descrizione|produit|produkt",
-    ),
-    Column.QUANTITY: _words(
-        "quantity|qty|count|units|number of units|amount of units",
-        "qty|quantity|aantal|menge|qte|quantite|nombre|units|hrs|hours|pcs|anzahl|stk|"
-        "cantidad|quantita|hoeveelheid|iss|q ty",
-    ),
-    Column.UNIT_PRICE: _words(
-        "unit price|price|rate|unit cost|price unit|unit amount|price each|each",
-        "unit price|price|rate|u p|u price|unit cost|prijs|prix|prix unitaire|p u|p u ht|"
-        "einzelpreis|vk preis|prijs per stuk|stuksprijs|precio|prezzo|each|s price|unit",
-    ),
-    Column.AMOUNT: _words(
-        "amount|line total|total|price subtotal|subtotal|net amount|line amount|total price|"
-        "amount total|line amount total",
-        "amount|total|line total|montant|montant ht|bedrag|betrag|zeilenbetrag|gesamt|"
-        "subtotal|amt|net amount|importe|sale amt|total price|prijs incl btw|amount rm|"
-        "amount usd|amount eur|gesamtpreis|totaal|totale|price incl vat|price incl tax|"
-        "price incl gst|incl vat|incl btw|amount incl vat",
-    ),
-    Column.CODE: _words(
-        "code|item code|sku|product code|article number|article no|part number|reference|ref|"
-        "ean|barcode|item number|item no",
-        "code|item code|sku|art no|art nr|artikelnummer|article no|ref|reference|"
-        "product code|item no|part no|ean|barcode|artikelnr",
-    ),
-    Column.TAX: _words("tax|vat|tax rate|vat rate", "tax|vat|btw|tva|mwst|gst|tax rate|taxes"),
-    Column.DISCOUNT: _words("discount", "disc|discount|rabatt|korting|remise|disc %"),
+    column: ColumnWords(tuple(names.split("|")), COLUMN_HEADINGS[column.value])
+    for column, names in _NAMES.items()
 }
 _FILLER = re.compile(r"\b(the|of|per|in)\b")
 

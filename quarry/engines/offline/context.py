@@ -20,6 +20,7 @@ from quarry.engines.offline.parties import Excluded, NameFound, vendor_names
 from quarry.engines.offline.readers import Hints, join_split_amounts
 from quarry.engines.offline.regions import label_starts
 from quarry.engines.offline.roles import AMOUNT_ROLES, ROLE_BY_KEY, ROLES
+from quarry.engines.offline.sections import Sections, find_sections
 from quarry.engines.offline.totals import Amounts, reconcile
 from quarry.engines.offline.values.dates import DateOrder, infer_date_order
 from quarry.engines.offline.values.numbers import infer_decimal_style, parse_number
@@ -58,7 +59,6 @@ class DocumentContext:
         for hit in self.hits:
             self.by_key[hit.key].append(hit)
         self.memo: dict[str, Any] = {}
-        self._line_of_word: dict[int, IndexedLine] = {}
 
     def hits_of_role(self, role_key: str) -> list[LabelHit]:
         return self.by_key.get(self.role_keys.get(role_key, ""), [])
@@ -80,14 +80,24 @@ class DocumentContext:
 
     def line_of(self, word: Word) -> IndexedLine:
         """The line a word of the document is on."""
-        if not self._line_of_word:
-            for line in self.index.lines:
-                for each in line.line.words:
-                    self._line_of_word[id(each)] = line
-                for segment in line.segments:
-                    for each in segment.words:
-                        self._line_of_word.setdefault(id(each), line)
-        return self._line_of_word[id(word)]
+        return self._word_lines[id(word)]
+
+    def line_number_of(self, word: Word, default: int) -> int:
+        """The number of the line `word` is on; `default` for a word made by joining two
+        (an amount OCR split at its decimal mark), which is on no line as such."""
+        found = self._word_lines.get(id(word))
+        return found.number if found is not None else default
+
+    @cached_property
+    def _word_lines(self) -> dict[int, IndexedLine]:
+        lines: dict[int, IndexedLine] = {}
+        for line in self.index.lines:
+            for each in line.line.words:
+                lines[id(each)] = line
+            for segment in line.segments:
+                for each in segment.words:
+                    lines.setdefault(id(each), line)
+        return lines
 
     @cached_property
     def line_amounts(self) -> list[list[float]]:
@@ -120,9 +130,18 @@ class DocumentContext:
         return None
 
     @cached_property
+    def sections(self) -> Sections:
+        """The seller's and the buyer's blocks under a party heading (`sections`)."""
+        return find_sections(self.index)
+
+    @cached_property
     def customer_block(self) -> Excluded:
-        """(line, segment) pairs under or after a customer label ("Bill to", "Attn")."""
+        """(line, segment) pairs under or after a customer label ("Bill to", "Attn"), and
+        every line of a buyer's section."""
         excluded: set[tuple[int, int]] = set()
+        for number in self.sections.buyer_lines:
+            line = self.index.lines[number]
+            excluded.update((number, position) for position in range(len(line.segments)))
         for hit in self.hits_of_role("customer"):
             excluded.add((hit.line.number, hit.segment))
             x0 = hit.words[0].bbox[0]

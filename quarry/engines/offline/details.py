@@ -11,8 +11,16 @@ from quarry.parsing.model import Word
 Detail = dict[str, Any]
 
 
+# A value is only as sure as its reading: words OCR read with less than this confidence keep
+# the value under 0.8 ("check this"), however well its label and place fit.
+OCR_SURE = 0.9
+OCR_UNSURE_CAP = 0.75
+
+
 def grounded(words: tuple[Word, ...], page: int, confidence: float) -> Detail:
     box = _bbox(words) if words else None
+    if words and min(w.confidence for w in words) < OCR_SURE:
+        confidence = min(confidence, OCR_UNSURE_CAP)
     return {
         "confidence": round(confidence, 3),
         "page": page,

@@ -25,7 +25,7 @@ from quarry.engines.offline.resolvers import resolve
 from quarry.parsing.model import ParsedDocument
 
 ENGINE_NAME = "offline"
-ENGINE_VERSION = "2.0.0"
+ENGINE_VERSION = "2.1.0"
 
 
 class OfflineEngine:

@@ -131,7 +131,22 @@ def _compete(hits: list[LabelHit]) -> list[LabelHit]:
         slot = (hit.key, hit.first_word)
         if slot not in best or hit.score > best[slot].score:
             best[slot] = hit
-    return sorted(best.values(), key=lambda h: h.first_word)
+    ordered = sorted(best.values(), key=lambda h: h.first_word)
+    return [hit for hit in ordered if not _inside_label(hit, ordered)]
+
+
+def _inside_label(hit: LabelHit, hits: Sequence[LabelHit]) -> bool:
+    """A one-word label printed after another label with no value between them is part of
+    that label's text: "Total Sales (Inclusive of GST):" names the total, not the tax."""
+    if hit.tokens > 1:
+        return False
+    words = hit.line.segments[hit.segment].words
+    for other in hits:
+        if other.last_word < hit.first_word:
+            between = words[other.last_word + 1 : hit.first_word]
+            if not any(ch.isdigit() for w in between for ch in w.text):
+                return True
+    return False
 
 
 def _overlap(a: LabelHit, b: LabelHit) -> bool:

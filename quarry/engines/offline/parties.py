@@ -46,6 +46,7 @@ _NEAR_LINES = 4
 _MAX_SKIPPED = 3
 _MAX_ADDRESS_LINES = 6
 _MIN_WORD_CONFIDENCE = 0.45
+_ARTICLES = frozenset({("the",), ("le",), ("la",), ("les",), ("de",), ("het",), ("der",), ("die",)})
 
 Excluded = frozenset[tuple[int, int]]  # (line number, segment) inside a customer block
 
@@ -107,8 +108,9 @@ def _header_names(
             if (line.number, number) in excluded or (line.number, number, 0) in starts:
                 continue
             words, base = _name_in(index, line, number, segment)
-            if not words:
+            if not words or _inside_address(index, line):
                 continue
+            words = _with_continuation(index, line, words)
             if base == NAME_SCORE:
                 base -= RANK_PENALTY * plain_rank
                 plain_rank += 1
@@ -157,6 +159,37 @@ def _name_in(
     return (), 0.0
 
 
+def _inside_address(index: LayoutIndex, line: IndexedLine) -> bool:
+    """A line right under a street line ("No. 145G, Jalan Rimbunan Raya 1," / "Laman Rimbunan
+    Kepong,") continues the address; the seller's name is printed above it."""
+    if line.number == 0 or index.lines[line.number - 1].page != line.page:
+        return False
+    above = index.lines[line.number - 1].line.text
+    kind = classify(above)
+    return kind.street and not kind.postcode and above.rstrip().endswith(",")
+
+
+def _with_continuation(
+    index: LayoutIndex, line: IndexedLine, words: tuple[Word, ...]
+) -> tuple[Word, ...]:
+    """A name printed over two lines joined by "&" ("HOME MASTER HARDWARE &" /
+    "ELECTRICAL", "L TWO FLORIST" / "& HANDICRAFT") is one name."""
+    if line.number + 1 >= len(index.lines):
+        return words
+    below = index.lines[line.number + 1]
+    if below.page != line.page or len(below.segments) != 1:
+        return words
+    following = below.segments[0]
+    own = next((sg.words for sg in line.segments if words[-1] in sg.words), words)
+    tail = own[own.index(words[-1]) + 1 :] if words[-1] in own else ()
+    ends_joined = own[-1].text.endswith("&") or own[-1].text.upper() == "AND"
+    if not (ends_joined or following.words[0].text.startswith("&")):
+        return words
+    if is_name_like(following.text.lstrip("& ")) and not _has_amount(below):
+        return (*words, *tail, *following.words)[:_MAX_NAME_WORDS]
+    return words
+
+
 def _footer_names(index: LayoutIndex, excluded: Excluded) -> Iterator[NameFound]:
     for line in index.lines:
         if line.line.bbox[1] < FOOTER_TOP:
@@ -182,14 +215,19 @@ def _overlap(segment: Segment, x0: float, x1: float) -> bool:
 def _clean_name(words: Sequence[Word]) -> tuple[Word, ...]:
     kept = list(trim_name(words))
     titles = title_words()
-    while kept and _is_title_word(kept[0], titles):
+    while kept and _is_title_word(kept[0], titles) and not _starts_name(kept):
         kept.pop(0)
     while kept and _is_title_word(kept[-1], titles):
         kept.pop()
-    if ":" in "".join(w.text for w in kept[:-1]):  # "OWN BY: CHEF LEE SDN BHD"
+    if ":" in "".join(w.text for w in kept[:-1]):  # "Operated by: Acme Sdn Bhd": after a label
         cut = max(i for i, w in enumerate(kept[:-1]) if ":" in w.text)
         kept = kept[cut + 1 :]
     return trim_name(kept[:_MAX_NAME_WORDS])
+
+
+def _starts_name(words: Sequence[Word]) -> bool:
+    """An article opening a name ("The Toast F&B Sdn Bhd") stays."""
+    return len(words) > 1 and tokens(words[0].text) in _ARTICLES
 
 
 def _is_title_word(word: Word, titles: frozenset[str]) -> bool:

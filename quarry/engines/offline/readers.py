@@ -20,8 +20,9 @@ _PUNCTUATION_ONLY = re.compile(r"^[\W_]+$")
 _EDGE_PUNCTUATION = ":;,-–—#*|"
 _DIGIT_GROUP = re.compile(r"^\d{2,4}$")
 _COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
+_MISREAD_PREFIX = re.compile(r"^[A-Z]{1,2}(\d{1,6}[.,]\d{2})$")
 _AMBIGUOUS_DATE_QUALITY = 0.8
-_INTEGER_AMOUNT_QUALITY = 0.85
+_INTEGER_AMOUNT_QUALITY = 0.78  # "35" may be a quantity or a misread "3.50": check it
 _MAX_NAME_WORDS = 8
 
 
@@ -98,7 +99,7 @@ def read_code(segments: Sequence[Sequence[Word]], hints: Hints) -> Reading | Non
     words = _flat(segments)
     for index, word in enumerate(words):
         token = word.text.strip(_EDGE_PUNCTUATION.replace("#", ""))
-        if not any(ch.isdigit() for ch in token) or "%" in token or _is_date_only(token):
+        if not any(ch.isdigit() for ch in token) or "%" in token or _not_a_code(token):
             continue
         used = [word]
         parts = [token]
@@ -114,13 +115,32 @@ def read_code(segments: Sequence[Sequence[Word]], hints: Hints) -> Reading | Non
     return None
 
 
+_AMOUNT = re.compile(r"^[-+]?\D{0,3}\d{1,3}(?:[.,' ]\d{3})*[.,]\d{2}\D{0,3}$")
+_BRACKETED = re.compile(r"^[(\[].*[)\]]$")
+
+
+def _not_a_code(token: str) -> bool:
+    """A date, an amount ("1.500,00", "€12.50") or a bracketed type code ("(380)")."""
+    return bool(_AMOUNT.match(token) or _BRACKETED.match(token)) or _is_date_only(token)
+
+
 def _is_date_only(token: str) -> bool:
     found = find_dates(token)
     return bool(found) and found[0].start == 0 and found[0].end == len(token)
 
 
-def read_money(segments: Sequence[Sequence[Word]], hints: Hints) -> Reading | None:
+def read_positive_money(segments: Sequence[Sequence[Word]], hints: Hints) -> Reading | None:
+    """The last amount above zero: a total is never "0.00" ("Total 80.91 0.00" in a tax
+    summary row names the total before its tax)."""
+    return read_money(segments, hints, positive=True)
+
+
+def read_money(
+    segments: Sequence[Sequence[Word]], hints: Hints, *, positive: bool = False
+) -> Reading | None:
     numbers = _numbers(join_split_amounts(_flat(segments)), hints, allow_percent=False)
+    if positive:
+        numbers = [n for n in numbers if n[0] > 0]
     with_decimals = [n for n in numbers if n[2]]
     if with_decimals:
         value, word, _ = with_decimals[-1]
@@ -169,6 +189,9 @@ def _numbers(
         if index in in_dates or (is_percent and not allow_percent):
             continue
         value = parse_number(text.rstrip("%"), hints.decimal_style)
+        prefixed = None if value is not None or allow_percent else _MISREAD_PREFIX.match(text)
+        if prefixed:  # "RY41.45", "PM4.00": a currency prefix OCR misread, then an amount
+            value = parse_number(prefixed.group(1), hints.decimal_style)
         if value is not None:
             found.append((value, word, bool(re.search(r"[.,]\d{1,2}\D*$", text))))
     return found

@@ -68,9 +68,12 @@ ROLES: tuple[Role, ...] = (
         "bill number|bill #|receipt no|receipt number|receipt #|document no|doc no|"
         "tax invoice no|cash inv no|facture no|numero de facture|no de facture|"
         "rechnungsnummer|rechnungsnr|rechnung nr|factuurnummer|factuur nr|factuurnr|"
-        "numero factura|fattura n|booking id|booking no|booking number",
+        "numero factura|fattura n|rechnungs nr|rechnung nummer|belegnummer|beleg nr|"
+        "numero de la facture|facture numero|n facture|factuur nummer|invoice num",
         shape=Shape.CODE,
-        weak="invoice|factuur|rechnung|facture|#",
+        weak="invoice|factuur|rechnung|facture|#|handelsrechnung|gutschrift|rechnungskorrektur|"
+        "teilrechnung|schlussrechnung|abschlagsrechnung|avoir|facture d acompte|creditnota|"
+        "credit note|commercial invoice|tax invoice",
     ),
     _role(
         "date",
@@ -78,14 +81,18 @@ ROLES: tuple[Role, ...] = (
         "transaction_date purchase_date doc_date issued_on",
         "date|invoice date|issue date|date of issue|bill date|receipt date|sales date|"
         "date time|datum|rechnungsdatum|factuurdatum|factuur datum|date de facture|fecha|data|"
-        "tarikh",
+        "tarikh|invoice issue date|ausstellungsdatum|belegdatum|datum der rechnung|"
+        "date d emission|date de la facture|date facture|date d edition|date de facturation",
     ),
     _role(
         "due_date",
         "due_date payment_due_date date_due payment_date pay_by_date payable_by pay_before "
         "payment_deadline",
         "due date|payment due|due by|date due|pay by|payment date|faellig|fallig am|"
-        "vervaldatum|date limite de paiement|echeance|zahlbar bis|zahlungsziel",
+        "vervaldatum|date limite de paiement|echeance|zahlbar bis|zahlungsziel|"
+        "payment due date|due|payable by|falligkeit|falligkeitsdatum|fallig bis|zahlbar bis zum|"
+        "zahlung bis zum|zahlung bis|date d echeance|date echeance|a payer avant le|"
+        "payable avant le|a regler avant le|vervaldag|uiterste betaaldatum|te betalen voor",
     ),
     _role(
         "total",
@@ -100,7 +107,13 @@ ROLES: tuple[Role, ...] = (
         "rounded total|total after rounding|nett total|totaal|total ttc|montant ttc|"
         "somme a payer|montant a payer|net a payer|gesamtbetrag|rechnungsbetrag|endbetrag|"
         "zu zahlen|zahlbetrag|factuur totaal|factuurbedrag|te betalen|totaal te betalen|"
-        "importe total|totale|invoice total|total facture|jumlah",
+        "importe total|totale|invoice total|total facture|jumlah|bruttosumme|"
+        "gesamtbetrag brutto|rechnungsbetrag brutto|gesamtsumme brutto|summe brutto|"
+        "rechnungssumme brutto|rechnungssumme inkl ust|gesamtbetrag inkl ust|"
+        "gesamtsumme inkl mwst|gesamtbetrag inkl mwst|rechnungsbetrag inkl mwst|gesamtsumme|"
+        "invoice total amount with vat|total amount with vat|amount due for payment|"
+        "montant total ttc|total toutes taxes comprises|total t t c|montant net a payer|"
+        "totaal incl btw|totaalbedrag|te betalen bedrag|totaal inclusief btw",
         shape=Shape.MONEY,
         last=True,
     ),
@@ -113,7 +126,12 @@ ROLES: tuple[Role, ...] = (
         "total excl gst|total excluding gst|total sales excluding gst|amt excl gst|"
         "amount excl gst|total excl vat|total ht|montant ht|exclusief btw|excl btw|"
         "nettobetrag|netto|subtotaal|zwischensumme|imponible|base imponible|grondslag|"
-        "tax base|taxable amount|bemessungsgrundlage",
+        "tax base|taxable amount|bemessungsgrundlage|rechnungssumme ohne ust|summe netto|"
+        "nettosumme|gesamtbetrag netto|gesamtsumme netto|rechnungsbetrag netto|summe ohne ust|"
+        "gesamtbetrag ohne ust|gesamtsumme ohne mwst|summe ohne mwst|netto summe|"
+        "invoice total amount without vat|total amount without vat|total without vat|"
+        "montant total ht|total hors taxes|total hors taxe|montant hors taxes|base de tva|"
+        "base tva|base ht|totaal excl btw|totaal exclusief btw|netto bedrag|maatstaf van heffing",
         shape=Shape.MONEY,
         last=True,
     ),
@@ -122,7 +140,11 @@ ROLES: tuple[Role, ...] = (
         "tax vat gst tax_amount vat_amount amount_tax total_tax tax_total sales_tax gst_amount "
         "total_tax_amount",
         "tax|vat|gst|sales tax|tax amount|vat amount|gst amount|total tax|tax total|"
-        "total gst|gst payable|tva|btw|mwst|ust|iva|btw bedrag|montant tva|mehrwertsteuer",
+        "total gst|gst payable|tva|btw|mwst|ust|iva|btw bedrag|montant tva|mehrwertsteuer|"
+        "steuerbetrag|umsatzsteuer|umsatzsteuerbetrag|ust betrag|mwst betrag|summe ust|"
+        "summe mwst|gesamtbetrag ust|gesamtbetrag mwst|zzgl ust|zzgl mwst|"
+        "invoice total vat amount|total vat amount|total vat|vat total|plus vat|"
+        "total tva|montant total tva|montant de la tva|totaal btw|btw totaal",
         shape=Shape.MONEY,
         last=True,
     ),
@@ -133,8 +155,10 @@ ROLES: tuple[Role, ...] = (
         "business_name biller biller_name sender sender_name from",
         "vendor|seller|supplier|sold by|issued by|merchant|verkoper|lieferant|fournisseur|"
         "account holder|account name|beneficiary|payee|payable to|in favor of|"
-        "in favour of|payment received by|titulaire du compte|kontoinhaber|"
-        "rekeninghouder|ten name van",
+        "in favour of|titulaire du compte|kontoinhaber|kontoname|"
+        "rekeninghouder|ten name van|seller name|verkaufer|vendeur|leverancier|"
+        "rechnungssteller|seller trade name|trade name|trading name|nom commercial|"
+        "handelsname|handelsnaam",
         shape=Shape.NAME,
     ),
     _role(
@@ -158,11 +182,59 @@ ROLES: tuple[Role, ...] = (
         "vat id|vat no|vat number|vat reg no|vat registration|vat|tax id|gst no|gst id|"
         "gst reg no|gst registration no|gstin|tin|vat tin|ustid|ust id|ust idnr|btw nummer|"
         "btw nr|btw|tva|n tva|tva intracommunautaire|tva intra communautaire|no de tva|"
-        "no tva|nif|cif|abn",
+        "no tva|nif|cif|abn|no intracom|intracom|no tva intracommunautaire|"
+        "numero de tva intracommunautaire|tva intracom|ust idnr|ust id nr|umsatzsteuer id|"
+        "umsatzsteuer identifikationsnummer|seller vat identifier|vat identifier|btw id|"
+        "btw identificatienummer",
         shape=Shape.CODE,
         weak="steuer nr|steuernummer|tax no|tax number",
     ),
     # Distractors: no field takes them unless a schema names them.
+    _role(
+        "preceding_invoice",
+        "preceding_invoice_number corrected_invoice_number",
+        "preceding invoice|preceding invoice reference|corrected invoice|original invoice|"
+        "facture associee|no de facture associee|facture anterieure|facture d origine|"
+        "facture rectifiee|vorausgegangene rechnung|ursprungliche rechnung|"
+        "korrigierte rechnung|rechnungsreferenz|oorspronkelijke factuur",
+        shape=Shape.CODE,
+        distractor=True,
+    ),
+    _role(
+        "preceding_invoice_date",
+        "preceding_invoice_date",
+        "date de facture associee|date de la facture anterieure|preceding invoice date|"
+        "datum der vorausgegangenen rechnung|datum der ursprunglichen rechnung",
+        distractor=True,
+    ),
+    _role(
+        "period",
+        "period_start period_end billing_period",
+        "invoicing period|billing period|period start|period end|start date|end date|"
+        "date de debut de prestation|date de fin de prestation|date debut|date fin|"
+        "periode de facturation|leistungszeitraum|abrechnungszeitraum|berechnungszeitraum|"
+        "liefer und leistungsdatum|leistungsdatum|factuurperiode",
+        distractor=True,
+    ),
+    _role(
+        "prepaid",
+        "prepaid_amount paid_amount",
+        "erhaltene anzahlungen|anzahlung|anzahlungen|bereits gezahlt|bereits bezahlt|"
+        "acompte|acomptes|montant deja paye|deja regle|prepaid|prepaid amount|prepayment|"
+        "vooruitbetaling|reeds betaald",
+        shape=Shape.MONEY,
+        distractor=True,
+    ),
+    _role(
+        "line_net_total",
+        "line_total_amount sum_of_line_net_amounts",
+        "positionssumme|summe der positionen|summe positionen|warenwert|"
+        "sum of invoice line net amount|sum of line net amounts|somme des montants nets|"
+        "gesamtbetrag der zuschlage|gesamtbetrag der abschlage|summe der zuschlage|"
+        "summe der abschlage|sum of allowances|sum of charges|total remises|total charges",
+        shape=Shape.MONEY,
+        distractor=True,
+    ),
     _role(
         "order_date",
         "order_date",
@@ -176,6 +248,13 @@ ROLES: tuple[Role, ...] = (
         distractor=True,
     ),
     _role(
+        "stay_dates",
+        "check_in check_out arrival_date departure_date",
+        "check in|check out|check in date|check out date|arrival|departure|arrival date|"
+        "departure date|anreise|abreise|arrivee|depart|aankomst|vertrek",
+        distractor=True,
+    ),
+    _role(
         "order_number",
         "order_number order_id po_number purchase_order",
         "order number|order no|order id|po number|po no|purchase order|ordernummer|"
@@ -186,7 +265,9 @@ ROLES: tuple[Role, ...] = (
         "customer_number",
         "customer_number customer_id account_number client_number",
         "customer number|customer no|customer id|account number|account no|klantnummer|"
-        "kundennr|kundennummer|numero client|id client",
+        "kundennr|kundennummer|numero client|id client|customer #|client no|client #|"
+        "no client|code client|klantnr|klant nr|debitorennummer|debitor nr|kunden nr|"
+        "buyer reference|referenz des kaufers|reference client",
         distractor=True,
     ),
     _role(
@@ -196,7 +277,10 @@ ROLES: tuple[Role, ...] = (
         "bill to|billing address|ship to|shipping address|sold to|invoice to|customer|"
         "client|attn|deliver to|delivery address|guest name|factuuradres|afleveradres|"
         "rechnungsadresse|lieferadresse|adresse de facturation|adresse de livraison|"
-        "nom de l abonne|kunde",
+        "nom de l abonne|kunde|kaufer|kaufer leistungsempfanger|leistungsempfanger|"
+        "rechnungsempfanger|warenempfanger|abweichender warenempfanger|buyer|acheteur|"
+        "adresse du client|destinataire|adresse de facturation|koper|afnemer|factuur aan|"
+        "facture a|livre a|livraison",
         shape=Shape.NAME,
         distractor=True,
     ),
@@ -204,7 +288,7 @@ ROLES: tuple[Role, ...] = (
         "customer_vat_id",
         "customer_vat_id buyer_vat_id customer_tax_id",
         "uw btw nummer|your vat number|your vat no|customer vat|client vat|ihre ust id|"
-        "votre numero de tva|buyer vat",
+        "votre numero de tva|buyer vat|votre no tva|buyer vat identifier|ust id des kaufers",
         shape=Shape.CODE,
         distractor=True,
     ),
@@ -255,7 +339,7 @@ ROLES: tuple[Role, ...] = (
     _role(
         "owner",
         "owner owner_name operator",
-        "owned by|own by|operated by|managed by|a member of|a subsidiary of|a division of",
+        "owned by|operated by|managed by|a member of|a subsidiary of|a division of",
         shape=Shape.NAME,
         distractor=True,
     ),
@@ -263,7 +347,8 @@ ROLES: tuple[Role, ...] = (
         "staff",
         "cashier staff salesperson",
         "cashier|salesperson|sales person|server|operator|staff|table|pax|terminal|counter|"
-        "slip|trans|chk|member|card no|app code|approval code|shift|reg|pos",
+        "slip|trans|chk|member|card no|app code|approval code|shift|reg|pos|dine in|"
+        "take away|takeaway|eat in|to go|self service",
         shape=Shape.TEXT,
         distractor=True,
     ),

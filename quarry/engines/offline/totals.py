@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from quarry.engines.offline.candidates import Candidate
 
 TOP = 5
-EXACT = 0.011
+EXACT = 0.006  # cents must agree: 100.00 − 19.10 is 80.90, not 80.91
 ROUNDING = 0.051
 _SUM_BONUS = 0.6
 _ROUNDED_SUM_BONUS = 0.3

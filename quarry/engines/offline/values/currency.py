@@ -61,9 +61,12 @@ _NAMES = {
     "rupees": "INR",
     "swiss francs": "CHF",
 }
-_CODE_WEIGHT = 2
+_CODE_WEIGHT = 2  # a code on a line with an amount; 1 elsewhere ("SEK" in an address)
+_AMOUNT = re.compile(r"\d[.,]\d{2}(?!\d)")
 _BARE_SYMBOLS = frozenset({"$", "€", "£", "¥", "₹", "us$", "s$", "hk$", "a$", "c$", "r$"})
 _IN_BRACKETS = re.compile(r"\((RM|Rs|[A-Z]{3})\)")
+# An amount a symbol is glued to ("$4.11", "45,93€"), not a number with leading zeros ("$0003").
+_GLUED_AMOUNT = re.compile(r"^[-+(]?(?:0|[1-9][\d.,' ]*)(?:[.,]\d{1,2})?\)?$")
 _NUMBER_LIKE = re.compile(r"^[-+(]?\d[\d.,' ]*\)?$")
 _AMOUNT_AFFIX = re.compile(r"^(rm|rs\.?|us\$|hk\$|s\$|a\$|c\$|r\$)[-\d]", re.IGNORECASE)
 
@@ -95,7 +98,7 @@ def _symbol_code(text: str, lowered: str) -> str | None:
         if prefix in lowered:
             return code
     for symbol, code in _SYMBOLS.items():
-        if text == symbol or (symbol in text and _NUMBER_LIKE.match(text.replace(symbol, ""))):
+        if text == symbol or (symbol in text and _GLUED_AMOUNT.match(text.replace(symbol, ""))):
             return code
     return None
 
@@ -111,7 +114,7 @@ def vote(tokens: Sequence[str]) -> tuple[str, int] | None:
     first: dict[str, int] = {}
     for index, token in enumerate(tokens):
         found = currency_of_token(token)
-        if found and not _stands_by_amount(tokens, index):
+        if found and (not _stands_by_amount(tokens, index) or _among_words(tokens, index)):
             continue
         if found:
             scores[found[0]] += found[1]
@@ -132,10 +135,12 @@ def vote_lines(lines: Sequence[Sequence[str]]) -> tuple[str, int, int, int] | No
     scores: Counter[str] = Counter()
     first: dict[str, tuple[int, int]] = {}
     for number, tokens in enumerate(lines):
+        priced = any(_AMOUNT.search(t) for t in tokens)
         for index, token in enumerate(tokens):
             found = currency_of_token(token)
-            if found and _stands_by_amount(tokens, index):
-                scores[found[0]] += found[1]
+            if found and _stands_by_amount(tokens, index) and not _among_words(tokens, index):
+                weight = found[1] if priced or found[1] < _CODE_WEIGHT else 1
+                scores[found[0]] += weight
                 first.setdefault(found[0], (number, index))
     if not scores:
         return None
@@ -157,6 +162,13 @@ def _stands_by_amount(tokens: Sequence[str], index: int) -> bool:
     after = index + 1 < len(tokens) and bool(_NUMBER_LIKE.match(tokens[index + 1]))
     before = index > 0 and bool(_NUMBER_LIKE.match(tokens[index - 1]))
     return after or (before and "$" not in symbol)
+
+
+def _among_words(tokens: Sequence[str], index: int) -> bool:
+    """A code between two words is a word of a product or a place ("TAU SAR PNEAH")."""
+    if not 0 < index < len(tokens) - 1 or not tokens[index].isalpha():
+        return False
+    return tokens[index - 1].isalpha() and tokens[index + 1].isalpha()
 
 
 def _explicit_usd(tokens: Sequence[str]) -> bool:

@@ -37,13 +37,17 @@ for _number, _names in enumerate(
         _MONTHS[_name] = _number
 
 _MONTH = r"([A-Za-zÀ-ÿ]{3,10})\.?"
-_NUMERIC = re.compile(r"(?<![\d.])(\d{1,4})([./-])(\d{1,2})\2(\d{2,4})(?![\d])")
+# Not inside a longer run of digit groups: "04.71.48.58.27" is a phone number, not 4 July 1948.
+_NUMERIC = re.compile(r"(?<![\d.])(?<!\d[/-])(\d{1,4})([./-])(\d{1,2})\2(\d{2,4})(?!\d|[./-]\d)")
 _DAY_FIRST = re.compile(
     r"(?<!\d)(\d{1,2})(?:st|nd|rd|th|er)?\.?[\s/-]*(?:de\s+)?"
     + _MONTH
     + r"[\s,/-]*(?:de\s+)?(\d{4}|\d{2}(?!\d))"
 )
 _MONTH_FIRST = re.compile(_MONTH + r"\s+(\d{1,2})(?:st|nd|rd|th)?\s*,?\s*(\d{4})")
+_LOST_SEPARATOR = re.compile(
+    r"(?<![\d./-])(0[1-9]|[12]\d|3[01])(0[1-9]|1[0-2])[./-]((?:19|20)\d{2})(?![\d./-])"
+)
 _COMPACT = re.compile(r"(?<![\d])((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?!\d)")
 
 
@@ -68,8 +72,8 @@ def infer_date_order(texts: Iterable[str]) -> DateOrder | None:
             first, second = int(match.group(1)), int(match.group(3))
             if len(match.group(1)) == 4:
                 continue
-            dmy += first > 12 >= second
-            mdy += second > 12 >= first
+            dmy += 31 >= first > 12 >= second
+            mdy += 31 >= second > 12 >= first
     if dmy == mdy:
         return None
     return DateOrder.DMY if dmy > mdy else DateOrder.MDY
@@ -131,6 +135,10 @@ def _compact(text: str) -> Iterator[DateMatch]:
         value = _make(int(match.group(1)), int(match.group(2)), int(match.group(3)))
         if value is not None:
             yield DateMatch(value, match.start(), match.end(), False)
+    for match in _LOST_SEPARATOR.finditer(text):  # "1303/2018": OCR lost "13/03"'s slash
+        value = _make(int(match.group(3)), int(match.group(2)), int(match.group(1)))
+        if value is not None:
+            yield DateMatch(value, match.start(), match.end(), True)
 
 
 def _month(name: str) -> int | None:

@@ -8,7 +8,8 @@ memory) and saved by `close()`.
     format  sheet / lines
     json    [ {jobId, externalRef, fileName, status, errorCode, fields, fieldDetails}, ... ]
     jsonl   the same objects, one per line
-    csv     jobId,externalRef,fileName,status,errorCode,<field columns in schema order>
+    csv     jobId,externalRef,fileName,status,errorCode,<field columns in schema order>;
+            text that would start a formula (= + - @) gets a leading apostrophe
     xlsx    "Results" like the CSV (dates and numbers as typed cells), plus one sheet per
             array-of-objects field: jobId,<its properties>
 """
@@ -101,8 +102,20 @@ class CsvTable:
     @staticmethod
     def _line(values: Sequence[object]) -> str:
         buffer = io.StringIO()
-        csv.writer(buffer).writerow([text_cell(value) for value in values])
+        csv.writer(buffer).writerow([_csv_cell(value) for value in values])
         return buffer.getvalue()
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: object) -> str:
+    """Text a spreadsheet would run as a formula (`=HYPERLINK(…)`, `+1`, `@SUM`) gets a leading
+    apostrophe, as OWASP advises for CSV; numbers are written as numbers and keep their sign."""
+    text = text_cell(value)
+    if isinstance(value, str) and text.startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
 
 
 def text_format(name: str, specs: Sequence[FieldSpec]) -> TextFormat:

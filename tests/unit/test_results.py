@@ -106,7 +106,7 @@ def test_csv_has_identity_columns_then_flattened_fields(tmp_path: Path) -> None:
     ]  # fmt: skip
     assert rows[1][:5] == ["job_1", "ref-1", "a.pdf", "COMPLETED", ""]
     assert rows[1][5:12] == [
-        FIELDS["vendor"],
+        "'" + FIELDS["vendor"],  # a spreadsheet would run it as a formula
         "2024-03-01",
         "true",
         "12.5",
@@ -116,6 +116,19 @@ def test_csv_has_identity_columns_then_flattened_fields(tmp_path: Path) -> None:
     ]
     assert json.loads(rows[1][12]) == FIELDS["line_items"]
     assert rows[2] == ["job_2", "", "b.pdf", "FAILED", "OCR_FAILED"] + [""] * 8
+
+
+def test_csv_text_that_would_start_a_formula_is_defused_and_numbers_keep_their_sign(
+    tmp_path: Path,
+) -> None:
+    fields = {"vendor": "@SUM(A1)", "total": -12.5, "buyer": {"name": "-Ada", "vat_number": "x"}}
+    record = ResultRecord("job_1", "=1+1", "a.pdf", "COMPLETED", None, fields, {})
+    rows = list(csv.reader(io.StringIO(write(tmp_path / "r.csv", record).read_text())))
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert row["vendor"] == "'@SUM(A1)"
+    assert row["externalRef"] == "'=1+1"
+    assert row["buyer.name"] == "'-Ada"
+    assert row["total"] == "-12.5"
 
 
 def test_json_and_jsonl_carry_the_same_records(tmp_path: Path) -> None:

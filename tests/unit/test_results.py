@@ -106,7 +106,7 @@ def test_csv_has_identity_columns_then_flattened_fields(tmp_path: Path) -> None:
     ]  # fmt: skip
     assert rows[1][:5] == ["job_1", "ref-1", "a.pdf", "COMPLETED", ""]
     assert rows[1][5:12] == [
-        "'" + FIELDS["vendor"],  # a spreadsheet would run it as a formula
+        "'" + str(FIELDS["vendor"]),  # a spreadsheet would run it as a formula
         "2024-03-01",
         "true",
         "12.5",

@@ -90,9 +90,13 @@ async def _begin(runtime: Runtime, job_id: str) -> Attempt | None:
             )
             await _count_fetch_failure(session, job)
             return None
-        job = await transitions.move(
-            session, job_id, JobStatus.PROCESSING, event_extra={"worker": _worker_name()}
-        )
+        try:
+            job = await transitions.move(
+                session, job_id, JobStatus.PROCESSING, event_extra={"worker": _worker_name()}
+            )
+        except transitions.IllegalTransition:  # cancelled since it was read: nothing to do
+            log.info("job %s: not started, it was cancelled or finished meanwhile", job_id)
+            return None
         version = await schemas.get_version(session, job.user_id, job.schema_id, job.schema_version)
         engine = await session.scalar(
             select(ExtractionSchema.engine).where(ExtractionSchema.id == job.schema_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -9,6 +10,8 @@ import pytest
 from sqlalchemy import text
 
 from quarry.core.config import Settings
+from quarry.jobs import processing, transitions
+from quarry.jobs.models import JobStatus
 from quarry.runtime import Runtime
 from tests.conftest import make_settings
 from tests.integration.helpers import create_schema, pdf
@@ -138,3 +141,31 @@ async def test_run_events_are_numbered_in_order(
         "job.cancelled",
         "job_run.completed",
     ]
+
+
+async def test_a_job_cancelled_while_a_worker_picks_it_up_is_left_alone(
+    client: httpx.AsyncClient, user: User, runtime: Runtime
+) -> None:
+    schema_id = await create_schema(client, user["headers"])
+    job = await upload(client, user, schema_id)
+    async with runtime.db.transaction() as session:  # the cancel holds the job's row …
+        await session.execute(
+            text("SELECT 1 FROM job WHERE id = :id FOR UPDATE"), {"id": job["id"]}
+        )
+        worker = asyncio.create_task(processing.process_job(runtime, job["id"]))
+        await waiting_for_a_lock(runtime)  # … while the worker, which read QUEUED, waits for it
+        await transitions.move(session, job["id"], JobStatus.CANCELLED)
+    await asyncio.wait_for(worker, 10)  # it steps back instead of raising IllegalTransition
+    assert await events_of(runtime, job["id"]) == ["job.queued", "job.cancelled"]
+
+
+async def waiting_for_a_lock(runtime: Runtime) -> None:
+    for _ in range(100):
+        async with runtime.db.session() as session:
+            waiting = await session.scalar(
+                text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            )
+        if waiting:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the worker never waited for the job's row")

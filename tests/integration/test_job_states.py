@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from quarry.core.config import Settings
 from quarry.jobs import processing, transitions
-from quarry.jobs.models import JobStatus
+from quarry.jobs.states import JobStatus
 from quarry.runtime import Runtime
 from tests.conftest import make_settings
 from tests.integration.helpers import create_schema, pdf

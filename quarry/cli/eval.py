@@ -1,10 +1,8 @@
 """`quarry eval DOCS_DIR --schema SCHEMA.json --out PRED_DIR`: the real pipeline over a folder.
 
-Each document goes through what a worker does with a job: its type is sniffed from its bytes
-and checked against its name, then it is parsed (with OCR) and extracted in an isolated child
-process with the configured limits (`EXTRACTION_TIMEOUT_SECONDS`, `EXTRACTION_MEMORY_MB`,
-`MAX_PAGES`, `OCR_*`). The Extraction is written to `PRED_DIR/<doc_id>.json`, `doc_id` being
-the file name without its extension:
+Each document goes through what a worker does with a job (`quarry/cli/local.py`). The
+Extraction is written to `PRED_DIR/<doc_id>.json`, `doc_id` being the file name without its
+extension:
 
     {"docId", "document", "fields", "fieldDetails", "engine", "pages", "warnings", "seconds"}
 
@@ -26,14 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from quarry.cli.local import error_message, extract_file, isolation_limits, schema_fields
 from quarry.core.config import Settings
 from quarry.core.errors import JobFailure, QuarryError
-from quarry.engines.base import ExtractionResult
-from quarry.engines.llm import engine_options
-from quarry.engines.runner import IsolationLimits, extract_isolated, warm_up
-from quarry.extraction_schemas.schemas import parse_fields, stored_fields
-from quarry.parsing.options import OcrOptions
-from quarry.sources import mime
+from quarry.engines.runner import IsolationLimits, warm_up
 
 
 @dataclass(frozen=True)
@@ -49,10 +43,10 @@ def run(args: argparse.Namespace) -> int:
     2 for bad arguments."""
     try:
         settings = Settings()
-        fields = _schema_fields(args.schema)
+        fields = schema_fields(args.schema)
         documents = find_documents(args.docs_dir)
     except (ValueError, OSError, QuarryError) as exc:
-        print(f"quarry eval: {_message(exc)}", file=sys.stderr)
+        print(f"quarry eval: {error_message(exc)}", file=sys.stderr)
         return 2
     engine = args.engine or settings.extraction_engine
     args.out.mkdir(parents=True, exist_ok=True)
@@ -62,19 +56,6 @@ def run(args: argparse.Namespace) -> int:
     )
     _summary(outcomes, time.monotonic() - started)
     return 1 if any(o.error for o in outcomes) else 0
-
-
-def _message(exc: BaseException) -> str:
-    if isinstance(exc, QuarryError):
-        details = "; ".join(f"{d.field}: {d.message}" for d in exc.details)
-        return f"{exc.message} ({details})" if details else exc.message
-    return str(exc)
-
-
-def _schema_fields(path: Path) -> list[dict[str, Any]]:
-    raw = json.loads(path.read_text())
-    fields = raw.get("fields") if isinstance(raw, dict) else raw
-    return stored_fields(parse_fields(fields))
 
 
 def find_documents(folder: Path) -> list[Path]:
@@ -100,12 +81,7 @@ async def evaluate(
 ) -> list[Outcome]:
     """Extract every document, `jobs` at a time, writing one result file each."""
     await asyncio.to_thread(warm_up)
-    limits = IsolationLimits(
-        timeout_seconds=settings.extraction_timeout_seconds,
-        memory_mb=settings.extraction_memory_mb,
-        max_pages=settings.max_pages,
-        ocr=OcrOptions.from_settings(settings),
-    )
+    limits = isolation_limits(settings)
     gate = asyncio.Semaphore(max(1, jobs))
 
     async def one(path: Path) -> Outcome:
@@ -127,7 +103,7 @@ async def _one(
     started = time.monotonic()
     record: dict[str, Any] = {"docId": path.stem, "document": path.name}
     try:
-        result = await _extract(path, fields, limits=limits, engine=engine, settings=settings)
+        result = await extract_file(path, fields, limits=limits, engine=engine, settings=settings)
     except JobFailure as failure:
         record.update(fields=None, errorCode=failure.code.value, errorMessage=failure.message)
         _write(out / f"{path.stem}.json", record)
@@ -145,28 +121,6 @@ async def _one(
     _write(out / f"{path.stem}.json", record)
     _progress(path.stem, f"ok  {result.pages or 0} page(s)  {seconds:.2f} s")
     return Outcome(path.stem, result.pages or 0, seconds, None)
-
-
-async def _extract(
-    path: Path,
-    fields: list[dict[str, Any]],
-    *,
-    limits: IsolationLimits,
-    engine: str,
-    settings: Settings,
-) -> ExtractionResult:
-    """What a worker does with a stored document: sniff, check, extract in isolation."""
-    mime_type = await asyncio.to_thread(mime.sniff, path, path.name)
-    mime.check_declared_type(path.name, mime_type)
-    return await extract_isolated(
-        path,
-        mime_type=mime_type,
-        file_name=path.name,
-        fields=fields,
-        engine=engine,
-        limits=limits,
-        options=engine_options(settings, engine),
-    )
 
 
 def _write(path: Path, record: dict[str, Any]) -> None:

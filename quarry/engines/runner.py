@@ -379,6 +379,8 @@ def _answer(request: _Request) -> dict[str, Any]:
 
 
 def _limit_self(limits: IsolationLimits) -> None:
+    # a terminal's Ctrl-C reaches the whole process group: the parent decides, and kills us
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     memory = limits.memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))

@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 from quarry.auth.deps import CurrentUser
 from quarry.core.api_model import ApiModel
 from quarry.events import stream
-from quarry.events.service import run_events, wire
+from quarry.events.service import run_events, wire_all
 from quarry.http.deps import RuntimeDep, SessionDep
 from quarry.runs.service import get_run
 
@@ -40,7 +40,7 @@ async def list_events(
     page = rows[:limit]
     last = page[-1].seq if page else None
     return RunEventsOut(
-        data=[wire(event) for event in page],
+        data=await wire_all(session, page),
         next_after=last if last is not None else after,
         has_more=len(rows) > limit,
     )

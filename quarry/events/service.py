@@ -12,9 +12,12 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quarry.core.fields import FieldSpec
 from quarry.core.ids import new_id
 from quarry.core.time import to_wire, utcnow
 from quarry.events.models import Event
+from quarry.extraction_schemas.versions import VersionKey, version_specs
+from quarry.results.order import order_fields
 from quarry.runs.models import JobRun
 from quarry.webhooks import outbox
 
@@ -109,8 +112,19 @@ async def _reserve_seqs(session: AsyncSession, run_id: str, count: int) -> int:
     return int(result.scalar_one()) - count + 1
 
 
-def wire(event: Event) -> dict[str, Any]:
-    """An event as webhooks, the events list and the stream carry it."""
+async def wire_all(session: AsyncSession, events: Sequence[Event]) -> list[dict[str, Any]]:
+    """Events as webhooks, the events list and the stream carry them.
+
+    The `data` column is jsonb, which does not keep key order: the result fields an event
+    carries (`data.extraction.fields`) are put back in the order of the job's schema version.
+    """
+    specs = await version_specs(session, filter(None, map(_result_version, events)))
+    return [wire(event, specs) for event in events]
+
+
+def wire(
+    event: Event, specs: dict[VersionKey, tuple[FieldSpec, ...]] | None = None
+) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "id": event.id,
         "type": event.type,
@@ -119,4 +133,19 @@ def wire(event: Event) -> dict[str, Any]:
     if event.seq is not None:
         payload["seq"] = event.seq
     payload["data"] = event.data
+    version = _result_version(event)
+    if version is not None and specs and version in specs:
+        extraction = event.data["extraction"]
+        fields = order_fields(specs[version], extraction["fields"])
+        payload["data"] = {**event.data, "extraction": {**extraction, "fields": fields}}
     return payload
+
+
+def _result_version(event: Event) -> VersionKey | None:
+    """The (schema id, version) of the result an event carries, if it carries one."""
+    extraction, job = event.data.get("extraction"), event.data.get("job")
+    if not isinstance(extraction, dict) or not isinstance(extraction.get("fields"), dict):
+        return None
+    if not isinstance(job, dict) or not job.get("schemaId") or job.get("schemaVersion") is None:
+        return None
+    return str(job["schemaId"]), int(job["schemaVersion"])

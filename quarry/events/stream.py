@@ -11,11 +11,11 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 from sqlalchemy import select
 
-from quarry.events.models import Event
-from quarry.events.service import run_events, wire
+from quarry.events.service import run_events, wire_all
 from quarry.runs.models import JobRun, RunStatus
 from quarry.runtime import Runtime
 
@@ -30,9 +30,10 @@ def resume_point(last_event_id: str | None, after: int | None) -> int:
     return after or 0
 
 
-def frame(event: Event) -> str:
-    data = json.dumps(wire(event), separators=(",", ":"), ensure_ascii=False)
-    return f"id: {event.seq}\nevent: {event.type}\ndata: {data}\n\n"
+def frame(payload: dict[str, Any]) -> str:
+    """One SSE frame of an event's wire payload."""
+    data = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    return f"id: {payload['seq']}\nevent: {payload['type']}\ndata: {data}\n\n"
 
 
 async def run_stream(runtime: Runtime, run_id: str, after: int) -> AsyncIterator[str]:
@@ -41,9 +42,9 @@ async def run_stream(runtime: Runtime, run_id: str, after: int) -> AsyncIterator
     beat = time.monotonic()
     while True:
         finished, batch = await _next_batch(runtime, run_id, after)
-        for event in batch:
-            yield frame(event)
-            after = event.seq or after
+        for payload in batch:
+            yield frame(payload)
+            after = payload.get("seq") or after
         if batch:
             beat = time.monotonic()
             if len(batch) == BATCH:
@@ -57,10 +58,12 @@ async def run_stream(runtime: Runtime, run_id: str, after: int) -> AsyncIterator
             await asyncio.sleep(settings.event_stream_poll_seconds)
 
 
-async def _next_batch(runtime: Runtime, run_id: str, after: int) -> tuple[bool, list[Event]]:
+async def _next_batch(
+    runtime: Runtime, run_id: str, after: int
+) -> tuple[bool, list[dict[str, Any]]]:
     """Whether the run was finished, then the events after `after` (read in that order, so a
     finished run's final event is always among the events read)."""
     async with runtime.db.session() as session:
         status = await session.scalar(select(JobRun.status).where(JobRun.id == run_id))
-        batch = await run_events(session, run_id, after=after, limit=BATCH)
+        batch = await wire_all(session, await run_events(session, run_id, after=after, limit=BATCH))
     return status is not RunStatus.PROCESSING, batch

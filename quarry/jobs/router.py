@@ -199,7 +199,7 @@ async def get_job(job_id: str, principal: CurrentUser, session: SessionDep) -> J
 )
 async def get_extraction(job_id: str, principal: CurrentUser, session: SessionDep) -> ExtractionOut:
     extraction = await service.get_extraction(session, principal.user_id, job_id)
-    return ExtractionOut.model_validate(extraction)
+    return await service.ordered_extraction(session, extraction)
 
 
 @router.patch("/jobs/{job_id}/extraction", response_model=ExtractionOut)
@@ -207,7 +207,7 @@ async def review_extraction(
     job_id: str, body: ExtractionPatchIn, principal: CurrentUser, session: SessionDep
 ) -> ExtractionOut:
     extraction = await service.review_extraction(session, principal.user_id, job_id, body.fields)
-    return ExtractionOut.model_validate(extraction)
+    return await service.ordered_extraction(session, extraction)
 
 
 @router.post("/jobs/{job_id}/restart", response_model=JobOut)

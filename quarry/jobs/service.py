@@ -19,11 +19,13 @@ from quarry.documents import service as documents
 from quarry.documents.models import Document
 from quarry.events import service as events
 from quarry.extraction_schemas import service as schemas
+from quarry.extraction_schemas.versions import specs_of
 from quarry.jobs import transitions
 from quarry.jobs.models import Extraction, Job
-from quarry.jobs.schemas import job_wire
+from quarry.jobs.schemas import ExtractionOut, job_wire
 from quarry.jobs.states import JobStatus
 from quarry.queue.app import defer_job_processing
+from quarry.results.order import order_details, order_fields
 from quarry.sources import mime
 from quarry.sources.netguard import BlockedUrl, InvalidUrl, check_url_at_request_time
 
@@ -160,6 +162,19 @@ async def get_extraction(session: AsyncSession, user_id: str, job_id: str) -> Ex
             code="EXTRACTION_NOT_READY",
         )
     return extraction
+
+
+async def ordered_extraction(session: AsyncSession, extraction: Extraction) -> ExtractionOut:
+    """The extraction as the API shows it: fields and details in its schema version's order
+    (the jsonb columns they are stored in do not keep key order)."""
+    specs = await specs_of(session, extraction.schema_id, extraction.schema_version)
+    out = ExtractionOut.model_validate(extraction)
+    return out.model_copy(
+        update={
+            "fields": order_fields(specs, out.fields),
+            "field_details": order_details(specs, out.field_details),
+        }
+    )
 
 
 async def review_extraction(

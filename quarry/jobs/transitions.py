@@ -1,9 +1,10 @@
 """The one writer of job status.
 
-Every change of a job's status goes through `move` (one job) or `queue_new` / `cancel_children`
-(many jobs at once). Each locks the run row first and then the job rows (always in that order, so
-concurrent writers cannot deadlock), refuses transitions the table in `states.py` does not allow,
-adjusts the run's counters and status, and writes the events, all in the caller's transaction.
+Every change of a job's status goes through `move` (one job) or `queue_new`, `cancel_children`
+and `requeue_failed` (many jobs at once). Each locks the run row first and then the job rows
+(always in that order, so concurrent writers cannot deadlock), refuses transitions the table in
+`states.py` does not allow, adjusts the run's counters and status, and writes the events, all
+in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -133,6 +134,31 @@ async def cancel_children(session: AsyncSession, run: JobRun) -> int:
     run.cancelled_jobs += len(ids)
     await _settle_run(session, run, [])
     return len(ids)
+
+
+async def requeue_failed(session: AsyncSession, run: JobRun) -> list[Job]:
+    """Queue again every FAILED child of a locked run with a fresh set of attempts (a
+    `job.queued` event each), reopen the run, and enqueue their processing."""
+    jobs = list(
+        await session.scalars(
+            select(Job)
+            .where(Job.parent_run_id == run.id, Job.status == JobStatus.FAILED)
+            .order_by(Job.position)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    )
+    if not jobs:
+        return []
+    now = utcnow()
+    for job in jobs:
+        _apply(job, JobStatus.QUEUED, None, now)
+    await session.flush()
+    items = [("job.queued", job.id, {"job": job_wire(job)}) for job in jobs]
+    await events.record_many(session, user_id=run.user_id, run_id=run.id, items=items)
+    await _settle_run(session, run, [(JobStatus.FAILED, JobStatus.QUEUED)] * len(jobs))
+    await defer_job_processing(session, [job.id for job in jobs])
+    return jobs
 
 
 async def lock_run(session: AsyncSession, run_id: str) -> JobRun | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from quarry.auth.deps import CurrentUser
 from quarry.core.api_model import Page
@@ -16,7 +16,8 @@ from quarry.integrations.schemas import FromSourcesIn
 from quarry.jobs import service as jobs
 from quarry.jobs.schemas import JobOut
 from quarry.jobs.states import JobStatus
-from quarry.runs import service
+from quarry.results.writers import FORMATS
+from quarry.runs import export, service
 from quarry.runs.models import RunStatus
 from quarry.runs.schemas import FromUrlsIn, JobRunOut, RunCreatedOut, run_wire
 from quarry.sources.upload import ReceivedForm
@@ -174,6 +175,57 @@ async def run_jobs(
     )
     items = [JobOut.model_validate(job) for job in children]
     return Page[JobOut].of(items, page=paging.page, limit=paging.limit, total=total)
+
+
+EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "One record per child job in submission order; a file download "
+        '(`Content-Disposition: attachment; filename="run-<id>-results.<ext>"`)',
+        "content": {
+            "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+            "application/x-ndjson": {"schema": {"type": "string"}},
+            "text/csv": {"schema": {"type": "string"}},
+            FORMATS["xlsx"].media_type: {"schema": {"type": "string", "format": "binary"}},
+        },
+    },
+    400: {"description": "VALIDATION_ERROR: unknown format or status"},
+    404: {"description": "JOB_RUN_NOT_FOUND"},
+}
+
+
+@router.get("/{run_id}/results", response_class=StreamingResponse, responses=EXPORT_RESPONSES)
+async def export_results(
+    run_id: str,
+    principal: CurrentUser,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    *,
+    format_name: Annotated[
+        str, Query(alias="format", description="json (default), jsonl, csv or xlsx")
+    ] = "json",
+    status: Annotated[
+        str | None, Query(description="only jobs in these statuses, comma-separated")
+    ] = None,
+) -> StreamingResponse:
+    """The run's results as one file, streamed: identity columns, then the schema's fields."""
+    run = await service.get_run(session, principal.user_id, run_id)
+    request = export.parse_request(format_name, status)
+    work = runtime.settings.data_dir / "tmp"
+    return StreamingResponse(
+        await export.open_export(runtime.db, run, request, work),
+        media_type=request.format.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{request.file_name(run.id)}"'},
+    )
+
+
+@router.post(
+    "/{run_id}/retry-failed",
+    response_model=JobRunOut,
+    responses={409: {"description": "JOB_RUN_STATE_CONFLICT: the run is still processing"}},
+)
+async def retry_failed(run_id: str, principal: CurrentUser, session: SessionDep) -> JobRunOut:
+    """Queue the run's FAILED jobs again, with fresh attempts; the run processes again."""
+    return JobRunOut.model_validate(await service.retry_failed(session, principal.user_id, run_id))
 
 
 @router.post("/{run_id}/cancel", response_model=JobRunOut)

@@ -1,4 +1,4 @@
-"""Job runs: create from uploads or public URLs, read, list children, cancel."""
+"""Job runs: create from uploads or public URLs, read, list children, cancel, retry failed."""
 
 from __future__ import annotations
 
@@ -238,6 +238,36 @@ async def cancel(session: AsyncSession, user_id: str, run_id: str) -> JobRun:
     run.cancel_requested_at = utcnow()
     await transitions.cancel_children(session, run)
     return run
+
+
+async def retry_failed(session: AsyncSession, user_id: str, run_id: str) -> JobRun:
+    """Re-queue a finished run's FAILED children (fresh attempts); the run processes again and
+    sends its final event anew when it settles. A run without failed jobs is left as it is."""
+    await get_run(session, user_id, run_id)
+    run = await transitions.lock_run(session, run_id)
+    assert run is not None
+    if run.status is RunStatus.PROCESSING:
+        raise Conflict(
+            f"Job run {run_id} is still processing; retry its failed jobs once it has finished",
+            code="JOB_RUN_STATE_CONFLICT",
+        )
+    if run.failed_jobs == 0:
+        return run
+    run.cancel_requested_at = None  # as a restarted job does: the run runs again
+    retried = await transitions.requeue_failed(session, run)
+    await _uncount_fetch_failures(session, run, retried)
+    return run
+
+
+async def _uncount_fetch_failures(session: AsyncSession, run: JobRun, retried: list[Job]) -> None:
+    """Jobs that failed before their file was fetched are fetched again: the import batch
+    stops counting them as failed imports."""
+    unfetched = [job for job in retried if job.document_id is None]
+    if not unfetched or run.import_batch_id is None:
+        return
+    batch = await session.get(ImportBatch, run.import_batch_id, with_for_update=True)
+    if batch is not None:
+        batch.failed_files = max(0, batch.failed_files - len(unfetched))
 
 
 def created_answer(run: JobRun, batch: ImportBatch | None) -> dict[str, Any]:

@@ -206,7 +206,7 @@ async def _start_attempt(
         secret,
         body_format,
         event.type,
-        events.wire(event),
+        (await events.wire_all(session, [event]))[0],
         previous,
     )
 

@@ -22,7 +22,6 @@ import contextlib
 import os
 import sys
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +38,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from quarry.cli.files import find_files
 from quarry.cli.local import (
     check_engine,
     error_message,
@@ -130,26 +130,6 @@ def _silence_stdout() -> None:
     """Point stdout at /dev/null, so the interpreter's final flush does not fail again."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
-
-
-def find_files(arguments: Sequence[Path]) -> list[Path]:
-    """The files named, and the files under the folders named (sorted, hidden ones skipped)."""
-    found: dict[Path, None] = {}
-    for path in arguments:
-        if path.is_dir():
-            found.update((p, None) for p in sorted(path.rglob("*")) if _visible_file(p, path))
-        elif path.is_file():
-            found[path] = None
-        else:
-            raise ValueError(f"{path}: no such file or folder")
-    if not found:
-        raise ValueError("no documents found in " + ", ".join(map(str, arguments)))
-    return list(found)
-
-
-def _visible_file(path: Path, root: Path) -> bool:
-    hidden = any(part.startswith(".") for part in path.relative_to(root).parts)
-    return path.is_file() and not hidden
 
 
 def _open_output(out: Path | None, fields: list[dict[str, Any]]) -> RecordFile:

@@ -14,12 +14,15 @@ from quarry import __version__
 from quarry.cli.remote_parser import register as register_remote
 
 DESCRIPTION = """Quarry turns documents (PDF, images, office files, e-mail, HTML) into JSON
-that follows your schema: run it as a service, or extract local files directly."""
+that follows your schema: run it as a service, extract local files directly, or drive a
+server from the shell."""
 
 EPILOG = """examples:
   quarry serve                                   API and workers on http://127.0.0.1:4000
   quarry extract ./inbox --schema invoice.json --out results.xlsx
   quarry extract scan.pdf --schema invoice.json | jq .fields
+  quarry schemas push invoice.json               on a server (QUARRY_URL, QUARRY_API_KEY)
+  quarry runs create ./inbox --schema-id sch_… --wait --out results.xlsx
 
 Run `quarry COMMAND --help` for a command's options."""
 

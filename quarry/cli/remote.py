@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from quarry_client import Client, JobRun, QuarryError
 from rich.console import Console
 
+from quarry.cli.files import files_with_refs
 from quarry.cli.run_progress import RunProgressBar, summary
 from quarry.core.config import ClientSettings
 
@@ -81,7 +82,7 @@ def create_run(client: Client, args: argparse.Namespace) -> int:
         )
         run_id = created.job_run_id
     else:
-        files = collect_files(args.paths)
+        files = files_with_refs(args.paths)
         paths = [path for path, _ in files]
         refs = [ref for _, ref in files]
         run_id = client.runs.create(
@@ -162,25 +163,6 @@ def _finish(client: Client, run_id: str, out: Path | None) -> int:
 
 def exit_code(run: JobRun) -> int:
     return 0 if run.status == "COMPLETED" and run.failed_jobs == 0 else 1
-
-
-def collect_files(paths: Sequence[Path]) -> list[tuple[Path, str]]:
-    """Each file with its reference: a file given is its name; a folder's files (recursively,
-    in name order, hidden ones skipped) are their path relative to the folder."""
-    found: list[tuple[Path, str]] = []
-    for given in paths:
-        if given.is_dir():
-            for path in sorted(given.rglob("*")):
-                relative = path.relative_to(given)
-                if path.is_file() and not any(p.startswith(".") for p in relative.parts):
-                    found.append((path, relative.as_posix()))
-        elif given.is_file():
-            found.append((given, given.name))
-        else:
-            raise ValueError(f"{given}: no such file or folder")
-    if not found:
-        raise ValueError("no files found in " + ", ".join(str(p) for p in paths))
-    return found
 
 
 def read_url_list(path: Path) -> list[tuple[str, str | None]]:

@@ -35,7 +35,7 @@ def register(commands: Any) -> None:
     connection.add_argument("--api-key", metavar="KEY", help="an API key (QUARRY_API_KEY)")
     runs = commands.add_parser(
         "runs",
-        help="batch runs on a Quarry server: create, watch, results, retry-failed",
+        help="runs on a server: create, watch, results, retry-failed",
         description="Batch runs on a Quarry server.",
         epilog=RUNS_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -89,7 +89,7 @@ def _run_parsers(verbs: Any, connection: argparse.ArgumentParser) -> None:
 def _schema_parsers(commands: Any, connection: argparse.ArgumentParser) -> None:
     schemas = commands.add_parser(
         "schemas",
-        help="schemas on a Quarry server: push",
+        help="schemas on a server: push",
         epilog=SCHEMAS_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import shutil
@@ -114,7 +115,7 @@ def test_create_from_a_url_list_and_download_the_results(
         pytest.skip("this server has no results endpoint yet (404 NOT_FOUND)")
     assert created.returncode == 0, created.stderr
     run_id = created.stdout.strip()
-    rows = list(csv.DictReader(out.open(newline="")))
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
     assert [(r["externalRef"], r["status"]) for r in rows] == [
         ("inv-1", "COMPLETED"),
         ("inv-2", "COMPLETED"),

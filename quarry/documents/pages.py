@@ -1,6 +1,7 @@
 """A document's page as a PNG for the review screen: PDFs rendered with pdfium, images turned
-upright by EXIF exactly as the OCR saw them, so `fieldDetails` boxes (0-1 page units, origin
-top-left) line up when drawn over the picture at any size."""
+upright by EXIF exactly as the OCR saw them, then turned by the quarter turn the OCR made to read
+a sideways or upside-down scan (`rotation`, degrees clockwise), so `fieldDetails` boxes (0-1 page
+units, origin top-left) line up when drawn over the picture at any size."""
 
 from __future__ import annotations
 
@@ -27,17 +28,19 @@ def renders(mime_type: str) -> bool:
     return mime_type == PDF or mime_type in IMAGE_FORMATS
 
 
-def render_page(path: Path, mime_type: str, number: int, *, width: int) -> bytes:
-    """Page `number` (1-based) as PNG bytes, `width` pixels wide (bounded); NotFound when the
-    document has no such page or its type has no page images."""
+def render_page(path: Path, mime_type: str, number: int, *, width: int, rotation: int = 0) -> bytes:
+    """Page `number` (1-based) as PNG bytes, `width` pixels wide (bounded), turned `rotation`
+    degrees clockwise; NotFound when the document has no such page or its type has no page
+    images."""
     width = max(MIN_WIDTH, min(MAX_WIDTH, width))
+    rotation = rotation % 360 if rotation % 90 == 0 else 0
     if not renders(mime_type):
         raise _unavailable("Only PDF and image documents have page images")
     try:
         if mime_type == PDF:
-            picture = _pdf_page(path, number, width)
+            picture = _pdf_page(path, number, width, rotation)
         else:
-            picture = _image_page(path, IMAGE_FORMATS[mime_type], number, width)
+            picture = _image_page(path, IMAGE_FORMATS[mime_type], number, width, rotation)
     except (
         pdfium.PdfiumError,
         OSError,
@@ -59,28 +62,35 @@ def _missing(number: int) -> NotFound:
     return NotFound(f"The document has no page {number}", code="PAGE_NOT_FOUND")
 
 
-def _scale(size: tuple[float, float], width: int) -> float:
-    w, h = size
+def _scale(size: tuple[float, float], width: int, rotation: int = 0) -> float:
+    """The factor that makes a page of `size` `width` wide once turned by `rotation`."""
+    w, h = (size[1], size[0]) if rotation in (90, 270) else size
     return min(width / w, MAX_SIDE / max(w, h))
 
 
-def _pdf_page(path: Path, number: int, width: int) -> Image.Image:
+def _turned(picture: Image.Image, rotation: int) -> Image.Image:
+    """Turned clockwise as the OCR turned it (parsing/ocr/reader.py)."""
+    return picture.rotate(-rotation, expand=True) if rotation else picture
+
+
+def _pdf_page(path: Path, number: int, width: int, rotation: int) -> Image.Image:
     document = pdfium.PdfDocument(path)
     try:
         if not 1 <= number <= len(document):
             raise _missing(number)
         page = document[number - 1]
         try:
-            bitmap = page.render(scale=_scale(page.get_size(), width), may_draw_forms=True)
+            scale = _scale(page.get_size(), width, rotation)
+            bitmap = page.render(scale=scale, may_draw_forms=True)
             picture: Image.Image = bitmap.to_pil().convert("RGB")
-            return picture
+            return _turned(picture, rotation)
         finally:
             page.close()
     finally:
         document.close()
 
 
-def _image_page(path: Path, expected: str, number: int, width: int) -> Image.Image:
+def _image_page(path: Path, expected: str, number: int, width: int, rotation: int) -> Image.Image:
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         with Image.open(path, formats=[expected]) as image:
@@ -93,7 +103,7 @@ def _image_page(path: Path, expected: str, number: int, width: int) -> Image.Ima
             if image.format == "JPEG":
                 image.draft("RGB", (width, width * 4))
             image.load()
-            frame = upright(image).convert("RGB")
+            frame = _turned(upright(image).convert("RGB"), rotation)
     scale = min(1.0, _scale(frame.size, width))
     if scale < 1.0:
         size = (max(1, round(frame.width * scale)), max(1, round(frame.height * scale)))

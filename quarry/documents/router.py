@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Response
 
 from quarry.auth.deps import CurrentUser
 from quarry.documents.pages import MAX_WIDTH, MIN_WIDTH, render_page
-from quarry.documents.service import get_document
+from quarry.documents.service import get_document, page_rotation
 from quarry.http.deps import RuntimeDep
 
 router = APIRouter(prefix="/api/documents", tags=["documents"])
@@ -30,13 +30,17 @@ async def page_image(
     runtime: RuntimeDep,
     width: Annotated[int, Query(ge=MIN_WIDTH, le=MAX_WIDTH, description="pixels")] = 1200,
 ) -> Response:
-    """Page `number` rendered server-side (PDF with pdfium; images turned upright by EXIF, as
-    the OCR read them), so `fieldDetails` boxes in 0-1 page units line up over it."""
+    """Page `number` rendered server-side (PDF with pdfium; images turned upright by EXIF; both
+    turned as the OCR turned a sideways scan), so `fieldDetails` boxes in 0-1 page units line
+    up over it."""
     async with runtime.db.transaction() as session:
         document = await get_document(session, principal.user_id, document_id)
         key, mime_type = document.storage_key, document.mime_type
+        rotation = page_rotation(document, number)
     async with runtime.blobs.local_path(key) as path:
-        png = await asyncio.to_thread(render_page, path, mime_type, number, width=width)
+        png = await asyncio.to_thread(
+            render_page, path, mime_type, number, width=width, rotation=rotation
+        )
     return Response(
         png, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"}
     )

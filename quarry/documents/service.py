@@ -47,3 +47,9 @@ async def get_document(session: AsyncSession, user_id: str, document_id: str) ->
     if document is None or document.user_id != user_id:
         raise NotFound(f"Document {document_id} not found", code="DOCUMENT_NOT_FOUND")
     return document
+
+
+def page_rotation(document: Document, number: int) -> int:
+    """The quarter turn (degrees clockwise) the OCR made to read page `number` upright."""
+    turns = document.page_rotations or []
+    return int(turns[number - 1]) if 1 <= number <= len(turns) else 0

@@ -41,7 +41,8 @@ class ExtractionResult:
 
     `field_details` maps a path (`total`, `line_items[2].amount`) to
     `{confidence, page, bbox, text, grounded, nullReason?}`; `warnings` says what limited the
-    result (no text layer, recovered damaged file, ...).
+    result (no text layer, recovered damaged file, ...). `rotations` has each page's quarter
+    turn (degrees clockwise) that the OCR applied to read it upright; the runner fills it in.
     """
 
     fields: dict[str, Any]
@@ -50,6 +51,7 @@ class ExtractionResult:
     pages: int | None
     usage: dict[str, Any] | None = None
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    rotations: tuple[int, ...] = field(default_factory=tuple)
 
 
 class Engine(Protocol):

@@ -131,7 +131,8 @@ def _extract(
 ) -> ExtractionResult:
     context = EngineContext(fields=specs_from_wire(fields), file_name=file_name, options=options)
     document = parse(path, mime_type, max_pages=max_pages, ocr=ocr)
-    return factory().extract(document, context)
+    result = factory().extract(document, context)
+    return dataclasses.replace(result, rotations=tuple(page.rotation for page in document.pages))
 
 
 def warm_up() -> None:
@@ -303,6 +304,7 @@ def _result(answer: dict[str, Any]) -> ExtractionResult:
     if "result" in answer:
         data = answer["result"]
         data["warnings"] = tuple(data.get("warnings") or ())
+        data["rotations"] = tuple(data.get("rotations") or ())
         return ExtractionResult(**data)
     if "failure" in answer:
         failure = answer["failure"]

@@ -206,6 +206,8 @@ async def _finish(
             stored = await session.get(Document, document.id)
             if stored is not None and result.pages is not None:
                 stored.pages = result.pages
+            if stored is not None and result.rotations:
+                stored.page_rotations = _turns(result.rotations)
             await transitions.move(
                 session,
                 attempt.job_id,
@@ -217,6 +219,11 @@ async def _finish(
         log.info(
             "job %s: result of attempt %d discarded (cancelled)", attempt.job_id, attempt.number
         )
+
+
+def _turns(rotations: tuple[int, ...]) -> list[int] | None:
+    """Each page's OCR quarter turn, or None when no page was turned."""
+    return list(rotations) if any(rotations) else None
 
 
 async def _save_extraction(

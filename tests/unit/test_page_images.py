@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 
@@ -38,9 +39,25 @@ def test_a_pdf_page_is_drawn_at_the_asked_width_and_bounded() -> None:
     )
 
 
-def test_word_boxes_of_the_parser_land_on_ink_in_the_picture() -> None:
-    document = parse_pdf(PDF, ParseOptions(max_pages=10))
-    picture = png(render_page(PDF, "application/pdf", 1, width=1200)).convert("L")
+def _turned_pdf(tmp_path: Path) -> Path:
+    """The fixture with /Rotate 90 on its page: a landscape page the viewer shows turned."""
+    document = pdfium.PdfDocument(PDF)
+    try:
+        document[0].set_rotation(90)
+        path = tmp_path / "turned.pdf"
+        with path.open("wb") as out:
+            document.save(out)
+    finally:
+        document.close()
+    return path
+
+
+@pytest.mark.parametrize("turned", [False, True], ids=["upright", "rotate-entry"])
+def test_word_boxes_of_the_parser_land_on_ink_in_the_picture(turned: bool, tmp_path: Path) -> None:
+    path = _turned_pdf(tmp_path) if turned else PDF
+    document = parse_pdf(path, ParseOptions(max_pages=10))
+    picture = png(render_page(path, "application/pdf", 1, width=1200)).convert("L")
+    assert (picture.width > picture.height) is turned
     words = [w for line in document.pages[0].lines for w in line.words if len(w.text) >= 4]
     assert len(words) > 20
     for word in words[:40]:
@@ -73,6 +90,19 @@ def test_a_phone_photo_is_turned_upright_by_its_exif_orientation(tmp_path: Path)
     assert shown.size == (200, 300)  # upright, and never enlarged
     assert grey(shown, (190, 10)) < 100  # the mark is now top-right
     assert grey(shown, (10, 10)) > 200
+
+
+def test_a_page_the_ocr_turned_is_drawn_turned_the_same_way(tmp_path: Path) -> None:
+    scan = Image.new("RGB", (300, 200), "white")
+    scan.paste((0, 0, 0), (0, 0, 30, 30))  # a mark in the stored top-left corner, no EXIF
+    path = tmp_path / "scan.png"
+    scan.save(path, format="PNG")
+    shown = png(render_page(path, "image/png", 1, width=1200, rotation=90)).convert("L")
+    assert shown.size == (200, 300)
+    assert grey(shown, (190, 10)) < 100  # clockwise, as parsing/ocr/reader.py turns it
+    assert grey(shown, (10, 10)) > 200
+    page = png(render_page(PDF, "application/pdf", 1, width=800, rotation=270))
+    assert page.width in (800, 801) and page.height < page.width
 
 
 def test_every_frame_of_a_tiff_is_a_page(tmp_path: Path) -> None:

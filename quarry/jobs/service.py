@@ -25,7 +25,7 @@ from quarry.jobs import transitions
 from quarry.jobs.models import Extraction, Job
 from quarry.jobs.schemas import ExtractionOut, job_wire
 from quarry.jobs.states import JobStatus
-from quarry.queue.app import defer_job_processing
+from quarry.queue.defer import defer_job_processing
 from quarry.results.order import order_details, order_fields
 from quarry.sources import mime
 from quarry.sources.netguard import (

@@ -22,7 +22,7 @@ from quarry.events import service as events
 from quarry.jobs.models import Job
 from quarry.jobs.schemas import job_wire
 from quarry.jobs.states import EVENT_FOR, TERMINAL, JobStatus, can_move
-from quarry.queue.app import defer_job_processing, defer_run_progress
+from quarry.queue.defer import defer_job_processing, defer_run_progress
 from quarry.runs.models import JobRun, RunStatus
 from quarry.runs.schemas import run_wire
 

@@ -21,7 +21,7 @@ from quarry.core.time import utcnow
 from quarry.events.models import Event
 from quarry.extraction_schemas.models import ExtractionSchema
 from quarry.jobs.models import Job
-from quarry.queue.app import defer_deliveries
+from quarry.queue.defer import defer_deliveries
 from quarry.webhooks.catalog import JOB_FINAL, RUN_FINAL
 from quarry.webhooks.models import DeliveryMode, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 

@@ -21,7 +21,7 @@ from quarry.core.errors import BadRequest, Conflict, ErrorDetail, NotFound
 from quarry.core.ids import new_id
 from quarry.core.time import utcnow
 from quarry.events import service as events
-from quarry.queue.app import defer_deliveries, deliver_now
+from quarry.queue.defer import defer_deliveries, deliver_now
 from quarry.sources.netguard import (
     BlockedUrl,
     InvalidUrl,

@@ -29,6 +29,7 @@ from quarry.sources.netguard import (
 )
 from quarry.sources.upload import ReceivedForm
 from quarry.storage.base import BlobStore
+from quarry.webhooks import outbox
 
 
 def new_run(
@@ -58,13 +59,14 @@ async def start_run(session: AsyncSession, run: JobRun, children: list[Job]) -> 
     """Insert the run and its children, write `job_run.created`, queue every child."""
     session.add(run)
     await session.flush()
-    await events.record(
+    event = await events.record(
         session,
         user_id=run.user_id,
         type="job_run.created",
         data={"jobRun": run_wire(run)},
         run_id=run.id,
     )
+    await outbox.fan_out(session, run.user_id, [event], schema_id=run.schema_id)
     session.add_all(children)
     await transitions.queue_new(session, children, run)
 

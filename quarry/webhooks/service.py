@@ -275,9 +275,8 @@ async def _usable(session: AsyncSession, user_id: str, endpoint_id: str) -> Webh
 async def _deliver_one(
     session: AsyncSession, endpoint: WebhookEndpoint, type_: str, data: dict[str, Any]
 ) -> WebhookDelivery:
-    event = await events.record(
-        session, user_id=endpoint.user_id, type=type_, data=data, route=False
-    )
+    # addressed to this one endpoint: no fan-out to the subscribed ones
+    event = await events.record(session, user_id=endpoint.user_id, type=type_, data=data)
     await session.flush()
     delivery: WebhookDelivery = outbox.new_delivery(event, endpoint.id)
     session.add(delivery)

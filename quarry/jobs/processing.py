@@ -143,10 +143,11 @@ async def _fetch(runtime: Runtime, attempt: Attempt) -> Document:
                 read_timeout=settings.url_read_timeout_seconds,
                 max_redirects=settings.url_max_redirects,
             )
+        stored = await documents.put_files(runtime.blobs, [fetched])  # before the transaction
         async with runtime.db.transaction() as session:
             job = await _current(session, attempt)
-            document = await documents.store_fetched(
-                session, runtime.blobs, user_id=attempt.user_id, fetched=fetched
+            document = await documents.record_file(
+                session, user_id=attempt.user_id, fetched=fetched, stored=stored
             )
             job.document = document
             await _count_fetched(session, job)

@@ -229,7 +229,8 @@ def test_export_writes_each_format(quarry: Client, finished_run: JobRun, tmp_pat
     out = unless_missing(
         "results", lambda: quarry.runs.export(finished_run.id, "csv", tmp_path / "r.csv")
     )
-    table = list(csv.reader(out.open(newline="")))
+    with out.open(newline="") as handle:
+        table = list(csv.reader(handle))
     assert table[0][:5] == ["jobId", "externalRef", "fileName", "status", "errorCode"]
     assert [line[1] for line in table[1:]] == ["row-1", "row-2", ""]
     rows = json.loads(quarry.runs.export(finished_run.id, "json", tmp_path / "r.json").read_text())

@@ -114,7 +114,8 @@ def test_create_from_a_url_list_and_download_the_results(
         pytest.skip("this server has no results endpoint yet (404 NOT_FOUND)")
     assert created.returncode == 0, created.stderr
     run_id = created.stdout.strip()
-    rows = list(csv.DictReader(out.open(newline="")))
+    with out.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
     assert [(r["externalRef"], r["status"]) for r in rows] == [
         ("inv-1", "COMPLETED"),
         ("inv-2", "COMPLETED"),

@@ -31,6 +31,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
+
 log = logging.getLogger(__name__)
 
 
@@ -236,8 +238,6 @@ class EmbeddedPostgres:
         raise EmbeddedPostgresError(f"{Path(argv[0]).name} failed: {result.stderr}\n{tail}")
 
     def _create_database(self) -> None:
-        import psycopg
-
         with psycopg.connect(
             host=str(self.socket_dir), user=DB_USER, dbname="postgres", autocommit=True
         ) as conn:

@@ -1,6 +1,13 @@
-"""Stored documents: create from a received or fetched file, load for the owner."""
+"""Stored documents: create from a received or fetched file, load for the owner.
+
+Bytes go to the blob store before the transaction that records them opens (`put_files`, then
+`record_file` / `record_blob`): no transaction stays open while a file is written. A blob
+whose transaction then fails is an orphan; blobs are content-addressed, so a retry reuses it.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -10,16 +17,29 @@ from quarry.documents.models import Document
 from quarry.sources.fetched import FetchedFile
 from quarry.storage.base import BlobStore, StoredBlob
 
+# blobs written by `put_files`, by sha256 (a blob's key is its content's address)
+StoredFiles = dict[str, StoredBlob]
 
-async def store_fetched(
-    session: AsyncSession, blobs: BlobStore, *, user_id: str, fetched: FetchedFile
+
+async def put_files(blobs: BlobStore, files: Iterable[FetchedFile]) -> StoredFiles:
+    """Write fetched files (upload, URL, integration) to the blob store; call it outside any
+    transaction, then record each with `record_file`."""
+    stored: StoredFiles = {}
+    for fetched in files:
+        if fetched.sha256 not in stored:
+            blob = await blobs.put_file(fetched.path, sha256=fetched.sha256, size=fetched.size)
+            stored[fetched.sha256] = blob
+    return stored
+
+
+async def record_file(
+    session: AsyncSession, *, user_id: str, fetched: FetchedFile, stored: StoredFiles
 ) -> Document:
-    """Move a fetched file (upload, URL, integration) into the blob store as a user's document."""
-    blob = await blobs.put_file(fetched.path, sha256=fetched.sha256, size=fetched.size)
+    """Record a fetched file already written by `put_files` as the user's document."""
     return await record_blob(
         session,
         user_id=user_id,
-        blob=blob,
+        blob=stored[fetched.sha256],
         file_name=fetched.file_name,
         mime_type=fetched.mime_type,
     )

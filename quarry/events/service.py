@@ -1,7 +1,7 @@
 """Write events (inside the transaction of the change they report) and read a run's events.
 
-Every event written here is also handed to the webhook outbox (`quarry/webhooks/outbox.py`)
-in the same transaction, so the delivery rows and their queue entries commit with it.
+Recording an event does nothing else: the writer that records it then hands it to the webhook
+outbox (`quarry/webhooks/outbox.py`, `fan_out`) itself, in the same transaction.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from quarry.events.models import Event
 from quarry.extraction_schemas.versions import VersionKey, version_specs
 from quarry.results.order import order_fields
 from quarry.runs.models import JobRun
-from quarry.webhooks import outbox
 
 
 async def record(
@@ -30,17 +29,11 @@ async def record(
     data: dict[str, Any],
     job_id: str | None = None,
     run_id: str | None = None,
-    route: bool = True,
 ) -> Event:
-    """Add one event; an event of a run gets the run's next sequence number.
-
-    `route=False` keeps it off the subscribed webhooks (pings and sends address one endpoint).
-    """
+    """Add one event; an event of a run gets the run's next sequence number."""
     seq = await _reserve_seqs(session, run_id, 1) if run_id else None
     event = _event(user_id, type, data, job_id=job_id, run_id=run_id, seq=seq)
     session.add(event)
-    if route:
-        await outbox.fan_out(session, user_id, [event])
     return event
 
 
@@ -60,10 +53,10 @@ async def record_many(
     user_id: str,
     run_id: str | None,
     items: Sequence[tuple[str, str | None, dict[str, Any]]],
-) -> None:
+) -> list[Event]:
     """Add several events (type, job id, data) at once, in order, with consecutive run seqs."""
     if not items:
-        return
+        return []
     first = await _reserve_seqs(session, run_id, len(items)) if run_id else None
     added = [
         _event(
@@ -77,7 +70,7 @@ async def record_many(
         for offset, (type_, job_id, data) in enumerate(items)
     ]
     session.add_all(added)
-    await outbox.fan_out(session, user_id, added)
+    return added
 
 
 def _event(

@@ -11,14 +11,16 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
 from quarry.core.errors import BadRequest, ErrorDetail
 from quarry.events.service import run_events, wire_all
 from quarry.runs.models import JobRun, RunStatus
-from quarry.runtime import Runtime
+
+if TYPE_CHECKING:
+    from quarry.runtime import Runtime
 
 BATCH = 500
 RETRY_MILLISECONDS = 2000

@@ -10,9 +10,11 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quarry.core.config import Settings
+from quarry.documents.service import StoredFiles, put_files
 from quarry.http.forms import FormSpec, receive_form
 from quarry.idempotency import service
 from quarry.sources.upload import ReceivedForm
+from quarry.storage.base import BlobStore
 
 IdempotencyKey = Annotated[
     str | None,
@@ -51,24 +53,28 @@ async def created_from_form(
     request: Request,
     session: AsyncSession,
     settings: Settings,
+    blobs: BlobStore,
     *,
     user_id: str,
     key: str | None,
     route: str,
     spec: FormSpec,
     max_files: int,
-    create: Callable[[ReceivedForm], Awaitable[dict[str, Any]]],
+    create: Callable[[ReceivedForm, StoredFiles], Awaitable[dict[str, Any]]],
 ) -> JSONResponse:
-    """Receive a multipart body, create from it (idempotently), and always drop its temp files."""
+    """Receive a multipart body, write its files to the blob store (before `session` runs a
+    statement: no transaction is open while bytes are written), create from it
+    (idempotently), and always drop its temp files."""
     form = await receive_form(request, settings, spec, max_files=max_files)
     try:
+        stored = await put_files(blobs, (uploaded.file for uploaded in form.files))
         return await created(
             session,
             user_id=user_id,
             key=key,
             route=route,
             payload=form_payload(form),
-            create=lambda: create(form),
+            create=lambda: create(form, stored),
         )
     finally:
         form.cleanup()

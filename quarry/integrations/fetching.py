@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quarry.core.errors import JobErrorCode, JobFailure
 from quarry.integrations import service
 from quarry.integrations.models import Integration, IntegrationStatus
-from quarry.runtime import Runtime
 from quarry.sources.connectors import TOTAL_TIME_FACTOR
 from quarry.sources.fetched import FetchedFile
+
+if TYPE_CHECKING:
+    from quarry.runtime import Runtime
 
 
 async def fetch_source(

@@ -10,7 +10,7 @@ missing, forbidden or oversized file fails that job alone.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,7 +25,6 @@ from quarry.jobs.states import JobStatus
 from quarry.runs import service as runs
 from quarry.runs.models import ImportBatch, JobRun
 from quarry.runs.service import ImportItem
-from quarry.runtime import Runtime
 from quarry.sources.connectors import TooManyFiles, walk_files
 from quarry.sources.netguard import (
     AddressPolicy,
@@ -34,6 +33,9 @@ from quarry.sources.netguard import (
     address_policy,
     check_url_at_request_time,
 )
+
+if TYPE_CHECKING:
+    from quarry.runtime import Runtime
 
 INVALID = "INVALID_SOURCE"
 

@@ -25,7 +25,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import httpx
@@ -36,10 +36,12 @@ from quarry.core.config import Settings
 from quarry.core.errors import BadRequest, Forbidden, JobFailure, NotFound
 from quarry.integrations import providers, service
 from quarry.integrations.models import Integration, IntegrationStatus, Provider
-from quarry.runtime import Runtime
 from quarry.sources import gdrive
 from quarry.sources.connectors import IntegrationRejected
 from quarry.sources.provider_http import OAuthApp, request_tokens
+
+if TYPE_CHECKING:
+    from quarry.runtime import Runtime
 
 STATE_TTL_SECONDS = 600
 _SLUGS = {"google-drive": Provider.GOOGLE_DRIVE, "dropbox": Provider.DROPBOX}

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,9 +33,11 @@ from quarry.core.time import utcnow
 from quarry.integrations import cursors, providers
 from quarry.integrations.models import Integration, IntegrationStatus, Provider
 from quarry.integrations.schemas import IntegrationIn
-from quarry.runtime import Runtime
 from quarry.sources.connectors import Connector, IntegrationRejected, RemotePage
 from quarry.sources.provider_http import OAuthTokens
+
+if TYPE_CHECKING:
+    from quarry.runtime import Runtime
 
 NOT_FOUND = "INTEGRATION_NOT_FOUND"
 

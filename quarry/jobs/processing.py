@@ -14,7 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,12 +33,14 @@ from quarry.jobs import transitions
 from quarry.jobs.models import Extraction, Job
 from quarry.jobs.states import JobStatus
 from quarry.parsing.options import OcrOptions
-from quarry.queue.app import defer_job_processing
+from quarry.queue.defer import defer_job_processing
 from quarry.runs.models import ImportBatch, JobRun
-from quarry.runtime import Runtime
 from quarry.sources import mime
 from quarry.sources.netguard import address_policy
 from quarry.sources.url import fetch_url
+
+if TYPE_CHECKING:
+    from quarry.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -145,10 +147,11 @@ async def _fetch(runtime: Runtime, attempt: Attempt) -> Document:
                 read_timeout=settings.url_read_timeout_seconds,
                 max_redirects=settings.url_max_redirects,
             )
+        stored = await documents.put_files(runtime.blobs, [fetched])  # before the transaction
         async with runtime.db.transaction() as session:
             job = await _current(session, attempt)
-            document = await documents.store_fetched(
-                session, runtime.blobs, user_id=attempt.user_id, fetched=fetched
+            document = await documents.record_file(
+                session, user_id=attempt.user_id, fetched=fetched, stored=stored
             )
             job.document = document
             await _count_fetched(session, job)

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from quarry.auth.deps import CurrentUser
 from quarry.core.api_model import Page
+from quarry.documents.service import StoredFiles
 from quarry.http.deps import PagingDep, RuntimeDep, SessionDep, SettingsDep
 from quarry.http.forms import BINARY, FormSpec
 from quarry.http.idempotency import IdempotencyKey, created, created_from_form
@@ -55,9 +56,9 @@ async def create_job(
     runtime: RuntimeDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    async def create(form: ReceivedForm) -> dict[str, Any]:
+    async def create(form: ReceivedForm, stored: StoredFiles) -> dict[str, Any]:
         job = await uploads.create_from_form(
-            session, runtime.blobs, runtime.settings, principal.user_id, form
+            session, stored, runtime.settings, principal.user_id, form
         )
         return job_wire(job)
 
@@ -65,6 +66,7 @@ async def create_job(
         request,
         session,
         runtime.settings,
+        runtime.blobs,
         user_id=principal.user_id,
         key=idempotency_key,
         route="POST /api/jobs",

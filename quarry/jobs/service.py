@@ -25,7 +25,7 @@ from quarry.jobs import transitions
 from quarry.jobs.models import Extraction, Job
 from quarry.jobs.schemas import ExtractionOut, job_wire
 from quarry.jobs.states import JobStatus
-from quarry.queue.app import defer_job_processing
+from quarry.queue.defer import defer_job_processing
 from quarry.results.order import order_details, order_fields
 from quarry.sources import mime
 from quarry.sources.netguard import (
@@ -34,6 +34,7 @@ from quarry.sources.netguard import (
     address_policy,
     check_url_at_request_time,
 )
+from quarry.webhooks import outbox
 
 JOB_TYPE = "EXTRACTION"
 
@@ -204,7 +205,7 @@ async def review_extraction(
     extraction.field_details = _reviewed_details(extraction.field_details, values)
     extraction.reviewed, extraction.reviewed_at, extraction.updated_at = True, now, now
     job = await get_job(session, user_id, job_id)
-    await events.record(
+    event = await events.record(
         session,
         user_id=user_id,
         type="job.updated",
@@ -212,6 +213,7 @@ async def review_extraction(
         run_id=job.parent_run_id,
         data={"job": job_wire(job), "extraction": {"fields": extraction.fields}},
     )
+    await outbox.fan_out(session, user_id, [event], schema_id=job.schema_id)
     return extraction
 
 

@@ -3,12 +3,13 @@
 Every change of a job's status goes through `move` (one job) or `queue_new`, `cancel_children`
 and `requeue_failed` (many jobs at once). Each locks the run row first and then the job rows
 (always in that order, so concurrent writers cannot deadlock), refuses transitions the table in
-`states.py` does not allow, adjusts the run's counters and status, and writes the events, all
-in the caller's transaction.
+`states.py` does not allow, adjusts the run's counters and status, writes the events and fans
+them out to their webhooks (`webhooks/outbox.py`), all in the caller's transaction.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,9 +23,10 @@ from quarry.events import service as events
 from quarry.jobs.models import Job
 from quarry.jobs.schemas import job_wire
 from quarry.jobs.states import EVENT_FOR, TERMINAL, JobStatus, can_move
-from quarry.queue.app import defer_job_processing, defer_run_progress
+from quarry.queue.defer import defer_job_processing, defer_run_progress
 from quarry.runs.models import JobRun, RunStatus
 from quarry.runs.schemas import run_wire
+from quarry.webhooks import outbox
 
 _COUNTER = {
     JobStatus.COMPLETED: "completed_jobs",
@@ -75,7 +77,7 @@ async def move(
     _apply(job, target, failure, utcnow())
     await session.flush()
     data = {"job": job_wire(job), **(event_extra or {})}
-    await events.record(
+    event = await events.record(
         session,
         user_id=job.user_id,
         type=EVENT_FOR[target],
@@ -83,6 +85,7 @@ async def move(
         job_id=job.id,
         run_id=run.id if run else None,
     )
+    await outbox.fan_out(session, job.user_id, [event], schema_id=job.schema_id)
     if run is not None:
         await _settle_run(session, run, [(previous, target)])
     return job
@@ -97,16 +100,17 @@ async def queue_new(session: AsyncSession, jobs: list[Job], run: JobRun | None) 
     user_id = jobs[0].user_id
     if run is None:
         for job in jobs:
-            await events.record(
+            event = await events.record(
                 session,
                 user_id=user_id,
                 type="job.queued",
                 data={"job": job_wire(job)},
                 job_id=job.id,
             )
+            await outbox.fan_out(session, user_id, [event], schema_id=job.schema_id)
     else:
         items = [("job.queued", job.id, {"job": job_wire(job)}) for job in jobs]
-        await events.record_many(session, user_id=user_id, run_id=run.id, items=items)
+        await _record_for_run(session, run, items)
     await defer_job_processing(session, [job.id for job in jobs])
 
 
@@ -130,7 +134,7 @@ async def cancel_children(session: AsyncSession, run: JobRun) -> int:
             .execution_options(populate_existing=True)
         )
         items = [("job.cancelled", job.id, {"job": job_wire(job)}) for job in jobs]
-        await events.record_many(session, user_id=run.user_id, run_id=run.id, items=items)
+        await _record_for_run(session, run, items)
     run.cancelled_jobs += len(ids)
     await _settle_run(session, run, [])
     return len(ids)
@@ -155,7 +159,7 @@ async def requeue_failed(session: AsyncSession, run: JobRun) -> list[Job]:
         _apply(job, JobStatus.QUEUED, None, now)
     await session.flush()
     items = [("job.queued", job.id, {"job": job_wire(job)}) for job in jobs]
-    await events.record_many(session, user_id=run.user_id, run_id=run.id, items=items)
+    await _record_for_run(session, run, items)
     await _settle_run(session, run, [(JobStatus.FAILED, JobStatus.QUEUED)] * len(jobs))
     await defer_job_processing(session, [job.id for job in jobs])
     return jobs
@@ -214,9 +218,7 @@ async def _settle_run(
     await session.flush()
     if before is RunStatus.PROCESSING and run.status is not RunStatus.PROCESSING:
         kind = "job_run.failed" if run.status is RunStatus.FAILED else "job_run.completed"
-        await events.record(
-            session, user_id=run.user_id, type=kind, data={"jobRun": run_wire(run)}, run_id=run.id
-        )
+        await _record_for_run(session, run, [(kind, None, {"jobRun": run_wire(run)})])
     elif run.status is RunStatus.PROCESSING and any(
         previous in _COUNTER or target in _COUNTER for previous, target in changes
     ):
@@ -237,13 +239,15 @@ async def _progress(session: AsyncSession, run: JobRun, now: datetime) -> None:
 
 async def _write_progress(session: AsyncSession, run: JobRun, now: datetime) -> None:
     run.progress_event_at, run.progress_pending = now, False
-    await events.record(
-        session,
-        user_id=run.user_id,
-        type="job_run.progress",
-        data={"jobRun": run_wire(run)},
-        run_id=run.id,
-    )
+    await _record_for_run(session, run, [("job_run.progress", None, {"jobRun": run_wire(run)})])
+
+
+async def _record_for_run(
+    session: AsyncSession, run: JobRun, items: Sequence[tuple[str, str | None, dict[str, Any]]]
+) -> None:
+    """Record events of a run (and of its jobs) and fan them out to their webhooks."""
+    recorded = await events.record_many(session, user_id=run.user_id, run_id=run.id, items=items)
+    await outbox.fan_out(session, run.user_id, recorded, schema_id=run.schema_id)
 
 
 async def flush_progress(session: AsyncSession, run_id: str) -> None:

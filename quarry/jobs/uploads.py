@@ -46,16 +46,24 @@ EXPIRE_BATCH = 200
 
 
 async def create_from_form(
-    session: AsyncSession, blobs: BlobStore, settings: Settings, user_id: str, form: ReceivedForm
+    session: AsyncSession,
+    stored: documents.StoredFiles,
+    settings: Settings,
+    user_id: str,
+    form: ReceivedForm,
 ) -> Job:
-    """`POST /api/jobs` multipart: `file`, `type`, `schemaId`, `externalRef?`, `callbackUrl?`."""
+    """`POST /api/jobs` multipart: `file`, `type`, `schemaId`, `externalRef?`, `callbackUrl?`.
+
+    The form's file is already in the blob store (`stored`, written before the transaction)."""
     received = _single_file(form, "file")
     service.check_job_type(form.value("type"))
     callback_url = form.value("callbackUrl") or None
     service.check_callback_url(callback_url, settings)
     pinned = await service.pin(session, user_id, form.value("schemaId"))
     service.require_supported(received.mime_type, received.file_name)
-    document = await documents.store_fetched(session, blobs, user_id=user_id, fetched=received)
+    document = await documents.record_file(
+        session, user_id=user_id, fetched=received, stored=stored
+    )
     return await service.create_standalone(
         session,
         user_id=user_id,

@@ -20,14 +20,17 @@ later (`DATABASE_RETRY`), as soon as the queue can record that, instead of waiti
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 import procrastinate
 import psycopg
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 
-from quarry.queue.app import (
+from quarry.jobs.processing import process_job as run_job
+from quarry.jobs.transitions import flush_progress
+from quarry.jobs.uploads import expire_uploads as expire
+from quarry.queue.defer import (
     DELIVER_WEBHOOK_TASK,
     JOBS_QUEUE,
     MAINTENANCE_QUEUE,
@@ -36,6 +39,10 @@ from quarry.queue.app import (
     WEBHOOKS_QUEUE,
     defer_job_processing,
 )
+from quarry.webhooks.delivery import deliver, sweep
+
+if TYPE_CHECKING:
+    from quarry.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -64,18 +71,19 @@ DATABASE_RETRY = procrastinate.RetryStrategy(
 )
 
 
-def _runtime(context: procrastinate.JobContext) -> Any:
-    return context.additional_context["runtime"]
+def _runtime(context: procrastinate.JobContext) -> Runtime:
+    runtime: Runtime = context.additional_context["runtime"]
+    return runtime
 
 
 def register(app: procrastinate.App) -> None:
-    """Attach Quarry's tasks to a procrastinate app."""
+    """Attach Quarry's tasks to a procrastinate app (once; a second call changes nothing)."""
+    if PROCESS_JOB_TASK in app.tasks:
+        return
 
     @app.task(name=PROCESS_JOB_TASK, queue=JOBS_QUEUE, pass_context=True, retry=DATABASE_RETRY)
     async def process_job(context: procrastinate.JobContext, job_id: str) -> None:
-        from quarry.jobs.processing import process_job as run
-
-        await run(_runtime(context), job_id)
+        await run_job(_runtime(context), job_id)
 
     @app.periodic(cron="* * * * * */5")
     @app.task(
@@ -117,8 +125,6 @@ def register(app: procrastinate.App) -> None:
         pass_context=True,
     )
     async def expire_uploads(context: procrastinate.JobContext, timestamp: int) -> None:
-        from quarry.jobs.uploads import expire_uploads as expire
-
         runtime = _runtime(context)
         dropped = await expire(runtime.db, runtime.blobs)
         if dropped:
@@ -132,14 +138,10 @@ def _register_webhook_tasks(app: procrastinate.App) -> None:
         name=DELIVER_WEBHOOK_TASK, queue=WEBHOOKS_QUEUE, pass_context=True, retry=DATABASE_RETRY
     )
     async def deliver_webhook(context: procrastinate.JobContext, delivery_id: str) -> None:
-        from quarry.webhooks.delivery import deliver
-
         await deliver(_runtime(context), delivery_id)
 
     @app.task(name=RUN_PROGRESS_TASK, queue=WEBHOOKS_QUEUE, pass_context=True, retry=DATABASE_RETRY)
     async def run_progress(context: procrastinate.JobContext, run_id: str) -> None:
-        from quarry.jobs.transitions import flush_progress
-
         async with _runtime(context).db.transaction() as session:
             await flush_progress(session, run_id)
 
@@ -151,6 +153,4 @@ def _register_webhook_tasks(app: procrastinate.App) -> None:
         pass_context=True,
     )
     async def sweep_webhooks(context: procrastinate.JobContext, timestamp: int) -> None:
-        from quarry.webhooks.delivery import sweep
-
         await sweep(_runtime(context))

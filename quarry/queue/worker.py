@@ -18,7 +18,8 @@ import signal
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from quarry.queue.app import JOBS_QUEUE, MAINTENANCE_QUEUE, WEBHOOKS_QUEUE
+from quarry.queue.defer import JOBS_QUEUE, MAINTENANCE_QUEUE, WEBHOOKS_QUEUE
+from quarry.queue.tasks import register
 
 if TYPE_CHECKING:
     from quarry.runtime import Runtime
@@ -36,6 +37,7 @@ async def run_worker(runtime: Runtime, *, install_signal_handlers: bool) -> None
     and re-run by another worker.
     """
     settings = runtime.settings
+    register(runtime.queue)  # the tasks are wired here, when a worker starts, and only here
     await runtime.open_queue()
     common: dict[str, Any] = {
         "additional_context": {"runtime": runtime},

@@ -28,7 +28,7 @@ from quarry.sources.netguard import (
     check_url_at_request_time,
 )
 from quarry.sources.upload import ReceivedForm
-from quarry.storage.base import BlobStore
+from quarry.webhooks import outbox
 
 
 def new_run(
@@ -58,22 +58,28 @@ async def start_run(session: AsyncSession, run: JobRun, children: list[Job]) -> 
     """Insert the run and its children, write `job_run.created`, queue every child."""
     session.add(run)
     await session.flush()
-    await events.record(
+    event = await events.record(
         session,
         user_id=run.user_id,
         type="job_run.created",
         data={"jobRun": run_wire(run)},
         run_id=run.id,
     )
+    await outbox.fan_out(session, run.user_id, [event], schema_id=run.schema_id)
     session.add_all(children)
     await transitions.queue_new(session, children, run)
 
 
 async def create_from_form(
-    session: AsyncSession, blobs: BlobStore, settings: Settings, user_id: str, form: ReceivedForm
+    session: AsyncSession,
+    stored: documents.StoredFiles,
+    settings: Settings,
+    user_id: str,
+    form: ReceivedForm,
 ) -> JobRun:
     """`POST /api/job-runs` multipart: repeated `files`, `schemaId`, `jobType`, `callbackUrl?`,
-    `externalRefs?` (a JSON array, the n-th item for the n-th file)."""
+    `externalRefs?` (a JSON array, the n-th item for the n-th file). The files are already in
+    the blob store (`stored`, written before the transaction)."""
     files = form.files_named("files")
     if not files:
         raise BadRequest(
@@ -88,7 +94,9 @@ async def create_from_form(
     run = new_run(user_id, pinned, RunSource.UPLOAD, len(files), callback_url)
     children = []
     for position, received in enumerate(files):
-        document = await documents.store_fetched(session, blobs, user_id=user_id, fetched=received)
+        document = await documents.record_file(
+            session, user_id=user_id, fetched=received, stored=stored
+        )
         children.append(
             jobs.new_job(
                 user_id=user_id,

@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,8 +31,7 @@ from quarry.core.crypto import SealedValueError, SecretBox
 from quarry.core.time import utcnow
 from quarry.events import service as events
 from quarry.events.models import Event
-from quarry.queue.app import defer_deliveries
-from quarry.runtime import Runtime
+from quarry.queue.defer import defer_deliveries
 from quarry.sources.netguard import address_policy
 from quarry.webhooks import bodies, service, transport
 from quarry.webhooks.catalog import PROGRESS, RUN_FINAL, RUN_ORDERED
@@ -43,6 +42,9 @@ from quarry.webhooks.models import (
     WebhookEndpoint,
 )
 from quarry.webhooks.signing import signed_headers
+
+if TYPE_CHECKING:
+    from quarry.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

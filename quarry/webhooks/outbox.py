@@ -1,5 +1,7 @@
 """Fan-out of events to their webhook targets, in the transaction that writes the events.
 
+The state writers call `fan_out` right after recording their events, with the schema id of
+the job or run the events report (they know it; it is not read back out of the events' JSON).
 For each event: the user's AUTOMATIC, enabled endpoints that list its type (only those the
 schema names when the job's schema has `webhookEndpointIds`), plus the run's or standalone
 job's `callbackUrl` for its completion event. One `webhook_delivery` row per target and its
@@ -21,7 +23,7 @@ from quarry.core.time import utcnow
 from quarry.events.models import Event
 from quarry.extraction_schemas.models import ExtractionSchema
 from quarry.jobs.models import Job
-from quarry.queue.app import defer_deliveries
+from quarry.queue.defer import defer_deliveries
 from quarry.webhooks.catalog import JOB_FINAL, RUN_FINAL
 from quarry.webhooks.models import DeliveryMode, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
@@ -32,21 +34,26 @@ class _Target:
     callback_url: str | None = None
 
 
-async def fan_out(session: AsyncSession, user_id: str, events: Sequence[Event]) -> None:
-    """Write a delivery (and enqueue it) for every target of every event."""
+async def fan_out(
+    session: AsyncSession, user_id: str, events: Sequence[Event], *, schema_id: str
+) -> None:
+    """Write a delivery (and enqueue it) for every target of every event.
+
+    `schema_id`: the schema of the job or run the events report, whose `webhookEndpointIds`
+    (when set) narrow the subscribed endpoints.
+    """
     if not events:
         return
     rows: list[dict[str, Any]] = []
     endpoints = await _subscribed_endpoints(session, user_id)
     if endpoints:
-        bindings = await _bindings(session, {_schema_id(e) for e in events} - {None})
-        for event in events:
-            bound = bindings.get(_schema_id(event) or "")
-            rows += [
-                _row(event, _Target(endpoint_id))
-                for endpoint_id, types in endpoints
-                if event.type in types and (not bound or endpoint_id in bound)
-            ]
+        bound = await _bound_endpoints(session, schema_id)
+        rows += [
+            _row(event, _Target(endpoint_id))
+            for event in events
+            for endpoint_id, types in endpoints
+            if event.type in types and (not bound or endpoint_id in bound)
+        ]
     rows += [_row(event, target) for event, target in await _callbacks(session, events)]
     if rows:
         await session.flush()  # the events exist before the deliveries that refer to them
@@ -92,22 +99,12 @@ async def _subscribed_endpoints(
     return [(endpoint_id, frozenset(types or ())) for endpoint_id, types in rows]
 
 
-async def _bindings(session: AsyncSession, schema_ids: set[str | None]) -> dict[str, set[str]]:
-    """Schema id → the endpoint ids it is bound to (only schemas with a binding)."""
-    if not schema_ids:
-        return {}
-    rows = await session.execute(
-        select(ExtractionSchema.id, ExtractionSchema.webhook_endpoint_ids).where(
-            ExtractionSchema.id.in_(schema_ids)
-        )
+async def _bound_endpoints(session: AsyncSession, schema_id: str) -> set[str]:
+    """The endpoint ids a schema is bound to (empty: every subscribed endpoint)."""
+    ids = await session.scalar(
+        select(ExtractionSchema.webhook_endpoint_ids).where(ExtractionSchema.id == schema_id)
     )
-    return {schema_id: set(ids) for schema_id, ids in rows if ids}
-
-
-def _schema_id(event: Event) -> str | None:
-    subject = event.data.get("job") or event.data.get("jobRun") or {}
-    value = subject.get("schemaId") if isinstance(subject, dict) else None
-    return str(value) if value else None
+    return set(ids or ())
 
 
 async def _callbacks(session: AsyncSession, events: Sequence[Event]) -> list[tuple[Event, _Target]]:

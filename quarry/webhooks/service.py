@@ -21,7 +21,7 @@ from quarry.core.errors import BadRequest, Conflict, ErrorDetail, NotFound
 from quarry.core.ids import new_id
 from quarry.core.time import utcnow
 from quarry.events import service as events
-from quarry.queue.app import defer_deliveries, deliver_now
+from quarry.queue.defer import defer_deliveries, deliver_now
 from quarry.sources.netguard import (
     BlockedUrl,
     InvalidUrl,
@@ -275,9 +275,8 @@ async def _usable(session: AsyncSession, user_id: str, endpoint_id: str) -> Webh
 async def _deliver_one(
     session: AsyncSession, endpoint: WebhookEndpoint, type_: str, data: dict[str, Any]
 ) -> WebhookDelivery:
-    event = await events.record(
-        session, user_id=endpoint.user_id, type=type_, data=data, route=False
-    )
+    # addressed to this one endpoint: no fan-out to the subscribed ones
+    event = await events.record(session, user_id=endpoint.user_id, type=type_, data=data)
     await session.flush()
     delivery: WebhookDelivery = outbox.new_delivery(event, endpoint.id)
     session.add(delivery)

@@ -16,7 +16,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select, update
 
-from quarry.auth import ratelimit
+from quarry.auth import lockout, ratelimit
 from quarry.auth.models import LoginFailure
 from quarry.core.errors import RateLimited
 from quarry.core.time import utcnow
@@ -157,8 +157,6 @@ async def test_failed_logins_of_one_account_back_off_whatever_the_address(
 
 
 async def test_forgotten_failures_are_deleted(runtime: Runtime) -> None:
-    from quarry.auth import lockout
-
     old = utcnow() - timedelta(hours=2)
     async with runtime.db.transaction() as session:
         session.add(LoginFailure(account_key="f" * 64, failures=9, last_failed_at=old))

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from tests.integration.helpers import create_schema, pdf, wait_job
+from tests.integration.helpers import INVOICE_SCHEMA, create_schema, pdf, wait_job
 
 User = dict[str, Any]
 
@@ -52,8 +52,6 @@ async def test_an_uploaded_invoice_is_extracted(client: httpx.AsyncClient, user:
 
 
 def _schema_fields() -> list[dict[str, Any]]:
-    from tests.integration.helpers import INVOICE_SCHEMA
-
     fields: list[dict[str, Any]] = INVOICE_SCHEMA["fields"]
     return fields
 

@@ -6,6 +6,9 @@ from typing import Any
 
 import httpx
 
+from tests.conftest import register
+from tests.integration.helpers import create_schema, pdf, wait_job
+
 
 async def test_health_answers_without_credentials(client: httpx.AsyncClient) -> None:
     answer = await client.get("/api/health")
@@ -59,9 +62,6 @@ async def test_openapi_describes_invalid_input_as_400_in_the_error_shape(
 async def test_metrics_count_jobs_runs_queue_and_workers(
     client: httpx.AsyncClient, user: dict[str, Any]
 ) -> None:
-    from tests.conftest import register
-    from tests.integration.helpers import create_schema, pdf, wait_job
-
     headers: dict[str, str] = user["headers"]
     schema_id = await create_schema(client, headers)
     job = (

@@ -16,6 +16,7 @@ from quarry.core.time import utcnow
 from quarry.jobs.models import PendingUpload
 from quarry.jobs.uploads import expire_uploads
 from quarry.queue.app import make_queue_app
+from quarry.queue.tasks import register
 from quarry.runtime import Runtime
 from tests.conftest import make_settings
 from tests.integration.helpers import create_schema, pdf
@@ -103,5 +104,6 @@ async def test_an_expired_but_unswept_upload_cannot_be_confirmed(
 
 def test_the_sweep_is_a_periodic_task(settings: Settings) -> None:
     app = make_queue_app(str(settings.database_url))
+    register(app)
     periodic = {task.task.name for task in app.periodic_registry.periodic_tasks.values()}
     assert "quarry.expire_uploads" in periodic

@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from quarry.sources.mime import DOCX, SUPPORTED_TYPES, XLSX, is_supported, sniff
+from quarry.core.errors import JobFailure
+from quarry.sources.mime import (
+    DOCX,
+    SUPPORTED_TYPES,
+    XLSX,
+    check_declared_type,
+    is_supported,
+    sniff,
+)
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 HTML = (
@@ -140,24 +148,16 @@ class TestDeclaredType:
     """What the worker refuses before extraction, whatever the upload path."""
 
     def test_text_under_a_pdf_name_is_refused_as_a_failed_download(self) -> None:
-        from quarry.core.errors import JobFailure
-        from quarry.sources.mime import check_declared_type
-
         with pytest.raises(JobFailure) as caught:
             check_declared_type("invoice.pdf", "text/html")
         assert caught.value.code == "UNSUPPORTED_FILE_TYPE"
         assert "failed download" in caught.value.message
 
     def test_an_image_under_a_pdf_name_is_processed_as_an_image(self) -> None:
-        from quarry.sources.mime import check_declared_type
-
         check_declared_type("scan.pdf", "image/png")
         check_declared_type("page.html", "text/html")
 
     @pytest.mark.parametrize("mime_type", ["application/x-empty", "application/zip"])
     def test_empty_and_unsupported_files_are_refused(self, mime_type: str) -> None:
-        from quarry.core.errors import JobFailure
-        from quarry.sources.mime import check_declared_type
-
         with pytest.raises(JobFailure):
             check_declared_type("file.pdf", mime_type)

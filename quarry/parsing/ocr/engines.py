@@ -10,33 +10,10 @@ Engines receive upright-ish grayscale or RGB Pillow images and know nothing of p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
-
-from PIL import Image
-
+from quarry.parsing.ocr.base import OcrEngine, OcrWord
 from quarry.parsing.options import OcrOptions
 
-
-@dataclass(frozen=True)
-class OcrWord:
-    text: str
-    box: tuple[int, int, int, int]  # pixels: left, top, right, bottom
-    confidence: float  # 0-1
-    line: int = 0  # words the engine read as one line share this number
-
-
-class OcrEngine(Protocol):
-    name: str
-
-    def read(self, image: Image.Image) -> list[OcrWord]:
-        """Every word found, in no particular order."""
-        ...
-
-    def orientation(self, image: Image.Image) -> int | None:
-        """Degrees (90/180/270) to turn the image clockwise so it reads upright; 0 if it
-        already does; None when this engine cannot tell."""
-        ...
+__all__ = ["OcrEngine", "OcrWord", "chosen_engine", "select_engine"]
 
 
 def select_engine(options: OcrOptions) -> OcrEngine:

@@ -15,7 +15,7 @@ from typing import Any
 from PIL import Image
 
 from quarry.core.errors import JobErrorCode, JobFailure
-from quarry.parsing.ocr.engines import OcrWord
+from quarry.parsing.ocr.base import OcrWord
 from quarry.parsing.options import OcrOptions
 
 _PARAMS = {

@@ -23,7 +23,7 @@ import tesserocr
 from PIL import Image
 
 from quarry.core.errors import JobErrorCode, JobFailure
-from quarry.parsing.ocr.engines import OcrWord
+from quarry.parsing.ocr.base import OcrWord
 from quarry.parsing.ocr.tessdata import language_folder, osd_folder
 from quarry.parsing.options import OcrOptions
 
